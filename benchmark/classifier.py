@@ -1,0 +1,35 @@
+"""The reference classifier both benchmarks train: scikit-learn's LogisticRegression.
+
+Selection uses sklearn's defaults with ``random_state=0`` (DataPerf's reference).
+Debugging uses the same model solved to a tight tolerance, so that its score is a
+property of the optimum (L2-regularized, C=1, unpenalized intercept) rather than
+of the solver's path. Both can be overridden in parameters.yaml.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sklearn.linear_model import LogisticRegression
+
+REFERENCE_SETTINGS: dict[str, Any] = {"random_state": 0}
+
+
+def check_classifier_settings(settings: Mapping[str, Any]) -> str | None:
+    """Return a problem description, or None when LogisticRegression accepts the settings."""
+    allowed = set(LogisticRegression().get_params())
+    for key, value in settings.items():
+        if key not in allowed:
+            return f"unknown LogisticRegression setting {key!r}"
+        if not (value is None or isinstance(value, (bool, int, float, str))):
+            return f"setting {key!r} must be a scalar"
+    try:
+        model = make_classifier(settings)
+        model._validate_params()  # sklearn's own parameter constraints
+    except (ValueError, TypeError) as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
+def make_classifier(settings: Mapping[str, Any] | None = None) -> LogisticRegression:
+    """LogisticRegression(random_state=0) with the given overrides."""
+    return LogisticRegression(**{**REFERENCE_SETTINGS, **dict(settings or {})})

@@ -1,0 +1,220 @@
+"""Debugging scoring: the cleaning curve of an inspection order, and its score.
+
+Definitions (README, "Debugging score"): state k fixes the labels of the first k
+listed rows; acc(k) is the test accuracy of the reference classifier trained on
+state k; the score is the fraction of the N training rows that must be inspected
+before acc(k) reaches ``target_ratio`` x the accuracy of the fully cleaned set.
+
+:func:`naive_curve` is the definition written as a loop (one fit per step, raw
+embeddings). :class:`CleaningEvaluator` computes the same values much faster and
+exactly, because:
+
+* fixing a row whose label was already right leaves the state unchanged, so only
+  distinct label vectors are fitted, once per data_id across all submissions;
+* with N < D the model is fitted on the thin-SVD coordinates ``U S`` of the
+  training matrix and applied to ``X_test V``: the L2 penalty is
+  rotation-invariant and the intercept is unpenalized, so the optimum, and so
+  every prediction, is the same as on the raw embeddings;
+* the distinct states are known up front and fitted in parallel (joblib).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .classifier import make_classifier
+
+DEFAULT_CLASSIFIER: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
+
+
+def fit_accuracy(X: np.ndarray, labels: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
+                 classifier: Mapping[str, Any] | None = None) -> float:
+    """Test accuracy of the classifier trained on (X, labels).
+
+    A state with a single class cannot be fitted by LogisticRegression; the only
+    sensible model then predicts that class everywhere.
+    """
+    classes = np.unique(labels)
+    if len(classes) == 1:
+        predicted = np.full(len(test_y), classes[0])
+    else:
+        predicted = make_classifier(classifier).fit(X, labels).predict(test_X)
+    return float(np.count_nonzero(predicted == test_y) / len(test_y))
+
+
+def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
+                test_y: np.ndarray, order: Sequence[int],
+                classifier: Mapping[str, Any] | None = DEFAULT_CLASSIFIER) -> np.ndarray:
+    """acc(0..len(order)) by retraining from scratch at every step: the definition, slowly."""
+    labels = np.array(noisy, copy=True)
+    curve = [fit_accuracy(X, labels, test_X, test_y, classifier)]
+    for index in order:
+        labels[index] = clean[index]
+        curve.append(fit_accuracy(X, labels, test_X, test_y, classifier))
+    return np.asarray(curve)
+
+
+def _fit_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
+                classifier: Mapping[str, Any] | None) -> list[float]:
+    with threadpool_limits(1):  # same float reductions whatever the process layout
+        return [fit_accuracy(Z, labels, test_Z, test_y, classifier) for labels in states]
+
+
+class CleaningEvaluator:
+    """Cleaning curves of one data_id, for any number of inspection orders.
+
+    Accuracies of fitted label states are cached, so states shared between
+    submissions (at least the noisy and the clean one) are fitted once.
+    """
+
+    def __init__(self, X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
+                 test_y: np.ndarray, classifier: Mapping[str, Any] | None = DEFAULT_CLASSIFIER,
+                 n_jobs: int = 1, project: bool = True, progress: bool = False, label: str = ""):
+        X = np.asarray(X, dtype=np.float64)
+        test_X = np.asarray(test_X, dtype=np.float64)
+        self.noisy = np.asarray(noisy, dtype=np.int64)
+        self.clean = np.asarray(clean, dtype=np.int64)
+        if not (len(X) == len(self.noisy) == len(self.clean)):
+            raise ValueError("X, noisy and clean must have the same number of rows")
+        self.test_y = np.asarray(test_y, dtype=np.int64)
+        self.classifier = dict(classifier or {})
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.label = label
+        self.n_train = len(X)
+        self.mislabeled = self.noisy != self.clean
+        if project and X.shape[0] < X.shape[1]:
+            with threadpool_limits(1):
+                U, S, Vt = np.linalg.svd(X, full_matrices=False)
+                self.Z, self.test_Z = U * S, test_X @ Vt.T
+        else:
+            self.Z, self.test_Z = X, test_X
+        self._accuracy: dict[bytes, float] = {}
+
+    @staticmethod
+    def _key(labels: np.ndarray) -> bytes:
+        return labels.astype(np.int8).tobytes()
+
+    def _states(self, order: np.ndarray) -> list[np.ndarray]:
+        """The distinct label vectors along an order: noisy, then after each wrong label it fixes."""
+        labels = self.noisy.copy()
+        states = [labels.copy()]
+        for index in order[self.mislabeled[order]]:
+            labels[index] = self.clean[index]
+            states.append(labels.copy())
+        return states
+
+    def _fit_missing(self, states: Iterable[np.ndarray]) -> None:
+        todo: dict[bytes, np.ndarray] = {}
+        for labels in states:
+            key = self._key(labels)
+            if key not in self._accuracy and key not in todo:
+                todo[key] = labels
+        if not todo:
+            return
+        keys = sorted(todo)  # a fixed job layout, whatever order states arrived in
+        chunks = np.array_split(np.arange(len(keys)), max(1, min(len(keys), 4 * _workers(self.n_jobs))))
+        jobs = (delayed(_fit_states)(self.Z, np.stack([todo[keys[i]] for i in chunk]),
+                                     self.test_Z, self.test_y, self.classifier)
+                for chunk in chunks if len(chunk))
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        with tqdm(total=len(keys), desc=f"fits {self.label}".strip(), unit="fit",
+                  disable=not self.progress, leave=False) as bar:
+            done = 0
+            for accuracies in results:
+                for accuracy in accuracies:
+                    self._accuracy[keys[done]] = accuracy
+                    done += 1
+                bar.update(len(accuracies))
+
+    def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """acc(0..len(order)) for each order; every distinct state fitted at most once."""
+        orders = [np.asarray(o, dtype=np.int64) for o in orders]
+        per_order = [self._states(o) for o in orders]
+        self._fit_missing([self.clean] + [s for states in per_order for s in states])
+        curves = []
+        for order, states in zip(orders, per_order):
+            values = np.array([self._accuracy[self._key(s)] for s in states])
+            # step k sits in the state reached after the wrong labels among order[:k] are fixed
+            fixed_so_far = np.concatenate([[0], np.cumsum(self.mislabeled[order])])
+            curves.append(values[fixed_so_far])
+        return curves
+
+    def curve(self, order: Sequence[int]) -> np.ndarray:
+        return self.curves([order])[0]
+
+    @property
+    def clean_accuracy(self) -> float:
+        self._fit_missing([self.clean])
+        return self._accuracy[self._key(self.clean)]
+
+    @property
+    def fits(self) -> int:
+        """How many classifiers were trained so far."""
+        return len(self._accuracy)
+
+
+def _workers(n_jobs: int) -> int:
+    import os
+
+    cores = os.cpu_count() or 1
+    return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
+
+
+@dataclass(frozen=True)
+class DebuggingScore:
+    """The score of one inspection order for one data_id (lower score is better)."""
+
+    score: float
+    fixes_to_target: int | None
+    before_acc: float
+    clean_acc: float
+    target_acc: float
+    auc: float
+    precision_at_m: float | None
+    mislabeled_in_first_m: int
+    n_mislabeled: int
+    n_train: int
+    n_listed: int
+    valuation_time_s: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score_curve(curve: np.ndarray, clean_acc: float, order: Sequence[int], mislabeled: np.ndarray,
+                target_ratio: float = 0.95, valuation_time_s: float | None = None) -> DebuggingScore:
+    """Score a cleaning curve acc(0..len(order)) against the cleaned set's accuracy."""
+    curve = np.asarray(curve, dtype=np.float64)
+    order = np.asarray(order, dtype=np.int64)
+    mislabeled = np.asarray(mislabeled, dtype=bool)
+    n = len(mislabeled)
+    if len(curve) != len(order) + 1:
+        raise ValueError("curve must hold acc(0..len(order))")
+    target = target_ratio * clean_acc
+    reached = np.flatnonzero(curve >= target)
+    fixes = int(reached[0]) if reached.size else None
+    flat_tail = (n - len(order)) * [float(curve[-1])]
+    auc = math.fsum([*map(float, curve), *flat_tail]) / (n + 1)
+    m = int(mislabeled.sum())
+    found = int(mislabeled[order[:m]].sum())
+    return DebuggingScore(
+        score=1.0 if fixes is None else fixes / n,
+        fixes_to_target=fixes,
+        before_acc=float(curve[0]),
+        clean_acc=float(clean_acc),
+        target_acc=float(target),
+        auc=auc,
+        precision_at_m=found / m if m else None,
+        mislabeled_in_first_m=found,
+        n_mislabeled=m,
+        n_train=n,
+        n_listed=len(order),
+        valuation_time_s=valuation_time_s,
+    )

@@ -1,0 +1,35 @@
+"""Errors that end a run (or one submission) with a one-line message.
+
+Everything the user can get wrong -- a path, a parameters file, a resource file,
+a submission -- raises :class:`InputError`. The CLI turns it into one line on
+stderr and a non-zero exit instead of a traceback; evaluation tasks catch it per
+submission so one bad submission never costs the others their scores.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """Bad user input, located as precisely as we can: ``file:line: problem``."""
+
+    def __init__(self, problem: str, path: str | Path | None = None, line: int | None = None):
+        self.problem = problem
+        self.path = None if path is None else str(path)
+        self.line = line
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = self.path or ""
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        text = f"{where}: {self.problem}" if where else self.problem
+        return " ".join(text.split())  # always exactly one line
+
+
+class ResourceError(InputError):
+    """A benchmark resource (pool, test set, training set, ground truth) is unusable.
+
+    Unlike a bad submission, this stops the whole task before any result is written.
+    """

@@ -1,0 +1,273 @@
+"""``parameters.yaml``: the one configuration file, validated on load.
+
+The file is parsed into frozen dataclasses. Unknown keys, wrong types and
+missing values are rejected with a one-line error naming the file and the key,
+so a typo never silently falls back to a default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import InputError
+
+
+# --------------------------------------------------------------------------- sections
+@dataclass(frozen=True)
+class DemoSource:
+    """Offline demo data built from scikit-learn's handwritten digits."""
+
+    concepts: dict[str, int] = field(default_factory=dict)  # selection task -> digit
+    pairs: dict[str, list[int]] = field(default_factory=dict)  # data_id -> [negative digit, positive digit]
+    noise: float = 0.3
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SyntheticSource:
+    """Synthetic data at DataPerf's real dimensions, streamed to parquet."""
+
+    pool_rows: int = 100_000
+    rows_per_part: int = 100_000
+    dim: int = 256
+    test_rows: int = 500
+    example_rows: int = 5
+    positive_rate: float = 0.05
+    debugging_train_rows: int = 300
+    debugging_val_rows: int = 100
+    debugging_test_rows: int = 500
+    debugging_dim: int = 2048
+    noise: float = 0.3
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class HttpResource:
+    """One file or archive the organizer publishes."""
+
+    url: str
+    destination: Literal["selection", "debugging"]
+    kind: Literal["file", "zip", "tar.gz"] = "file"
+    path: str = ""  # for kind=file: where it lands, relative to the destination
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpSource:
+    resources: list[HttpResource] = field(default_factory=list)
+    max_tries: int = 5
+    backoff_s: float = 1.0
+    timeout_s: float = 60.0
+    max_extracted_bytes: int = 20 * 1024**3
+    drive_base_url: str = "https://drive.google.com"
+
+
+@dataclass(frozen=True)
+class DownloadParams:
+    source: Literal["demo", "synthetic", "http"] = "demo"
+    write_examples: bool = True  # example submissions like the originals' random_500.csv
+    demo: DemoSource = field(default_factory=DemoSource)
+    synthetic: SyntheticSource = field(default_factory=SyntheticSource)
+    http: HttpSource = field(default_factory=HttpSource)
+
+
+@dataclass(frozen=True)
+class SelectionTask:
+    test_set: str
+    examples: str | None = None
+
+
+@dataclass(frozen=True)
+class SelectionParams:
+    pool: str = "embeddings/train_emb_256_dataperf.parquet"
+    tasks: dict[str, SelectionTask] = field(default_factory=dict)
+    max_train_size: int = 1000
+    classifier: dict[str, Any] = field(default_factory=dict)  # LogisticRegression overrides
+
+
+@dataclass(frozen=True)
+class DebuggingDataset:
+    train: str
+    test: str
+    ground_truth: str
+    val: str | None = None
+
+
+@dataclass(frozen=True)
+class DebuggingParams:
+    data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
+    target_ratio: float = 0.95
+    classifier: dict[str, Any] = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 100_000})
+    n_jobs: int = 1
+
+
+@dataclass(frozen=True)
+class PlotParams:
+    dpi: int = 120
+
+
+@dataclass(frozen=True)
+class Parameters:
+    download: DownloadParams = field(default_factory=DownloadParams)
+    selection: SelectionParams = field(default_factory=SelectionParams)
+    debugging: DebuggingParams = field(default_factory=DebuggingParams)
+    plot: PlotParams = field(default_factory=PlotParams)
+
+
+# --------------------------------------------------------------------------- loading
+def load_parameters(path: str | Path) -> Parameters:
+    """Read and validate a parameters file; raise InputError naming the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("parameters file not found" if not path.exists() else "not a file", path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("parameters file is not UTF-8 text", path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = None if mark is None else mark.line + 1
+        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path, line) from None
+    if raw is None:
+        raw = {}
+    params = _build(Parameters, raw, "", path)
+    _check_semantics(params, path)
+    return params
+
+
+def parameters_from_dict(raw: dict[str, Any], source: str = "<parameters>") -> Parameters:
+    """Validate parameters given as a dict (for notebooks and tests)."""
+    params = _build(Parameters, raw, "", Path(source))
+    _check_semantics(params, Path(source))
+    return params
+
+
+def _build(cls: type, raw: Any, where: str, path: Path) -> Any:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where or 'top level'}: expected a mapping, got {_kind(raw)}", path)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(map(str, raw)) - set(fields))
+    if unknown:
+        raise InputError(
+            f"unknown key {_join(where, unknown[0])!r} (allowed: {', '.join(sorted(fields))})", path
+        )
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        key = _join(where, name)
+        if name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise InputError(f"missing required key {key!r}", path)
+            continue
+        values[name] = _convert(hints[name], raw[name], key, path)
+    return cls(**values)
+
+
+def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(inner, value, key, path)
+    if origin is Literal:
+        if value not in args:
+            raise InputError(f"{key}: {value!r} is not one of {', '.join(map(str, args))}", path)
+        return value
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key, path)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise InputError(f"{key}: expected a mapping, got {_kind(value)}", path)
+        key_type, value_type = args
+        if value_type is Any:
+            return {str(k): v for k, v in value.items()}
+        return {str(k): _convert(value_type, v, f"{key}.{k}", path) for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise InputError(f"{key}: expected a list, got {_kind(value)}", path)
+        return [_convert(args[0], v, f"{key}[{i}]", path) for i, v in enumerate(value)]
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{key}: expected true or false, got {_kind(value)}", path)
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{key}: expected an integer, got {_kind(value)}", path)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{key}: expected a finite number, got {_kind(value)}", path)
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str) or not value:
+            raise InputError(f"{key}: expected a non-empty string, got {_kind(value)}", path)
+        return value
+    raise TypeError(f"unsupported parameter type {tp!r}")  # a bug in this module, not user input
+
+
+def _check_semantics(p: Parameters, path: Path) -> None:
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise InputError(message, path)
+
+    need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
+    need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
+    need(p.debugging.n_jobs != 0, "debugging.n_jobs must not be 0 (use -1 for all cores)")
+    for name in p.selection.tasks:
+        need(_safe_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
+    for data_id in p.debugging.data_ids:
+        need(_safe_name(data_id) and "_" not in data_id,
+             f"debugging.data_ids: {data_id!r} is not a valid data_id (letters, digits and -)")
+    for group, mapping in (("selection.classifier", p.selection.classifier),
+                           ("debugging.classifier", p.debugging.classifier)):
+        from .classifier import check_classifier_settings
+
+        problem = check_classifier_settings(mapping)
+        need(problem is None, f"{group}: {problem}")
+    s = p.download.synthetic
+    need(min(s.pool_rows, s.rows_per_part, s.dim, s.test_rows, s.debugging_train_rows,
+             s.debugging_val_rows, s.debugging_test_rows, s.debugging_dim) >= 1,
+         "download.synthetic: sizes must be positive")
+    for noise, key in ((s.noise, "synthetic"), (p.download.demo.noise, "demo")):
+        need(0 <= noise < 1, f"download.{key}.noise must be in [0, 1)")
+    if p.download.source == "demo":
+        d = p.download.demo
+        missing = sorted(set(p.selection.tasks) - set(d.concepts))
+        need(not missing, f"download.demo.concepts: no digit for selection task {missing[0]!r}" if missing else "")
+        missing = sorted(set(p.debugging.data_ids) - set(d.pairs))
+        need(not missing, f"download.demo.pairs: no digit pair for data_id {missing[0]!r}" if missing else "")
+        for name, digit in d.concepts.items():
+            need(0 <= digit <= 9, f"download.demo.concepts.{name}: {digit} is not a digit")
+        for name, pair in d.pairs.items():
+            need(len(pair) == 2 and pair[0] != pair[1] and all(0 <= x <= 9 for x in pair),
+                 f"download.demo.pairs.{name}: expected two different digits")
+    for i, r in enumerate(p.download.http.resources):
+        need(r.kind != "file" or bool(r.path), f"download.http.resources[{i}]: a file needs a path")
+        need(r.sha256 is None or (len(r.sha256) == 64 and all(c in "0123456789abcdef" for c in r.sha256.lower())),
+             f"download.http.resources[{i}].sha256: expected 64 hex digits")
+
+
+def _safe_name(name: str) -> bool:
+    return bool(name) and all(c.isalnum() or c in "-_" for c in name)
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
+
+
+def as_dict(params: Parameters) -> dict[str, Any]:
+    """Plain-dict form, for recording the settings used next to the results."""
+    return dataclasses.asdict(params)

@@ -1,0 +1,1 @@
+"""Where benchmark resources come from: offline demo, synthetic, or HTTP downloads."""

@@ -1,0 +1,94 @@
+"""The embedded demo: a complete, small resource set built offline from real images.
+
+scikit-learn ships the UCI handwritten digits (1,797 8x8 images); their 64 pixel
+intensities serve as embeddings. Selection concepts are digits; debugging data_ids
+are pairs of easily confused digits with 30% of the training labels flipped.
+Everything is seeded, so the same parameters always give the same bytes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from ..parameters import Parameters
+from . import layout
+
+POOL_FRACTION = 0.7
+EXAMPLES_PER_CONCEPT = 5
+RANDOM_SELECTION_SIZE = 500
+DEBUG_TRAIN, DEBUG_VAL = 200, 50
+
+
+def build_demo(params: Parameters, data_root: Path, submission_root: Path | None) -> list[Path]:
+    """Write the demo resources (and example submissions) and return the files written."""
+    demo = params.download.demo
+    digits = load_digits()
+    X = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    rng = np.random.default_rng(demo.seed)
+    written: list[Path] = []
+
+    # ---- selection: one pool, one test set and example set per concept
+    sel_root = data_root / "selection"
+    order = rng.permutation(len(X))
+    n_pool = int(POOL_FRACTION * len(X))
+    pool_idx, test_idx = np.sort(order[:n_pool]), np.sort(order[n_pool:])
+    ids = np.asarray(layout.image_ids("digits", len(X)), dtype=object)
+    pool_path = sel_root / params.selection.pool
+    layout.write_table(pool_path, layout.selection_table(ids[pool_idx], X[pool_idx]))
+    written.append(pool_path)
+    for task, spec in sorted(params.selection.tasks.items()):
+        digit = demo.concepts[task]
+        test_path = sel_root / spec.test_set
+        layout.write_table(test_path, layout.selection_table(
+            ids[test_idx], X[test_idx], (y[test_idx] == digit).astype(np.int64)))
+        written.append(test_path)
+        if spec.examples:
+            positives = pool_idx[y[pool_idx] == digit]
+            chosen = np.sort(rng.choice(positives, size=EXAMPLES_PER_CONCEPT, replace=False))
+            layout.write_examples(sel_root / spec.examples, f"/demo/digit/{digit}", task, ids[chosen])
+            written.append(sel_root / spec.examples)
+
+    # ---- debugging: per data_id a pair of digits, 30% of training labels flipped
+    dbg_root = data_root / "debugging"
+    for data_id, spec in sorted(params.debugging.data_ids.items()):
+        negative, positive = demo.pairs[data_id]
+        rows = rng.permutation(np.flatnonzero((y == negative) | (y == positive)))
+        labels = (y[rows] == positive).astype(np.int64)
+        train, val, test = np.split(np.arange(len(rows)), [DEBUG_TRAIN, DEBUG_TRAIN + DEBUG_VAL])
+        clean = labels[train]
+        noisy = layout.flip_labels(clean, demo.noise, rng)
+        split_ids = np.asarray(layout.image_ids(f"digits-{data_id}", len(rows)), dtype=object)
+        for part, labels_out, rel in ((train, noisy, spec.train), (val, labels[val], spec.val),
+                                      (test, labels[test], spec.test)):
+            if rel is None:
+                continue
+            layout.write_table(dbg_root / rel, layout.debugging_table(split_ids[part], X[rows[part]], labels_out))
+            written.append(dbg_root / rel)
+        layout.write_ground_truth(dbg_root / spec.ground_truth, split_ids[train], clean)
+        written.append(dbg_root / spec.ground_truth)
+
+    if submission_root is not None and params.download.write_examples:
+        written += _example_submissions(params, digits.target, ids, pool_idx, submission_root, rng)
+    return written
+
+
+def _example_submissions(params: Parameters, y: np.ndarray, ids: np.ndarray, pool_idx: np.ndarray,
+                         submission_root: Path, rng: np.random.Generator) -> list[Path]:
+    """Like the originals' random_500.csv and 01g317_my_method.txt: random, honest baselines."""
+    written = []
+    folder = submission_root / "selection" / f"random_{RANDOM_SELECTION_SIZE}"
+    size = min(RANDOM_SELECTION_SIZE, len(pool_idx), params.selection.max_train_size)
+    for task in sorted(params.selection.tasks):
+        chosen = np.sort(rng.choice(pool_idx, size=size, replace=False))
+        labels = (y[chosen] == params.download.demo.concepts[task]).astype(np.int64)
+        layout.write_selection_submission(folder, task, ids[chosen], labels)
+        written.append(folder / f"{task}.csv")
+    folder = submission_root / "debugging"
+    for data_id in sorted(params.debugging.data_ids):
+        order, seconds = layout.timed_random_order(DEBUG_TRAIN, rng)
+        layout.write_debugging_submission(folder, data_id, "random", order, seconds)
+        written.append(folder / f"{data_id}_random.txt")
+    return written

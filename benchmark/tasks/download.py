@@ -1,0 +1,28 @@
+"""download: put the benchmark resources under output_path (and example submissions)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..logs import log
+from ..parameters import load_parameters
+
+
+def run(parameters_file: str, output_path: str, submission_path: str | None = None) -> int:
+    params = load_parameters(parameters_file)
+    data_root = Path(output_path)
+    submission_root = None if submission_path is None else Path(submission_path)
+    source = params.download.source
+    if source == "demo":
+        from ..sources.demo import build_demo
+
+        written = build_demo(params, data_root, submission_root)
+    elif source == "synthetic":
+        from ..sources.synthetic import build_synthetic
+
+        written = build_synthetic(params, data_root, submission_root)
+    else:
+        from ..sources.http import fetch_resources
+
+        written = fetch_resources(params, data_root)
+    log.info("download (%s): %d resource(s) in %s", source, len(written), data_root)
+    return 0
