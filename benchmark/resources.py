@@ -76,7 +76,7 @@ def binary_labels(values: pa.ChunkedArray | pa.Array | pd.Series, path: Path, na
         labels = numeric
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ResourceError(f"column {name!r}: row {row} has label {series.iloc[row]!r}, expected 0 or 1", path)
+        raise ResourceError(f"column {name!r}: row {row} has label {_show(series.iloc[row])}, expected 0 or 1", path)
     return np.asarray(labels, dtype=np.int64)
 
 
@@ -241,3 +241,7 @@ def load_debugging_data(data_id: str, root: Path, train: str, test: str, ground_
     if len(np.unique(clean)) < 2:
         raise ResourceError("ground truth holds only one class; no classifier can be trained", root / ground_truth)
     return DebuggingData(data_id=data_id, train=train_set, clean_labels=clean, test=test_set, val=val_set)
+
+
+def _show(value: object) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)

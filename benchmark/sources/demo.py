@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits
 
+from ..errors import InputError
 from ..parameters import Parameters
 from . import layout
 
@@ -24,6 +25,10 @@ DEBUG_TRAIN, DEBUG_VAL = 200, 50
 def build_demo(params: Parameters, data_root: Path, submission_root: Path | None) -> list[Path]:
     """Write the demo resources (and example submissions) and return the files written."""
     demo = params.download.demo
+    for task in sorted(set(params.selection.tasks) - set(demo.concepts)):
+        raise InputError(f"download.demo.concepts: no digit for selection task {task!r}")
+    for data_id in sorted(set(params.debugging.data_ids) - set(demo.pairs)):
+        raise InputError(f"download.demo.pairs: no digit pair for data_id {data_id!r}")
     digits = load_digits()
     X = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)

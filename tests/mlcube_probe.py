@@ -1,0 +1,22 @@
+"""Run inside the mlcube venv: resolve mlcube.yaml with the real mlcube library and print, per task,
+its parameters and the exact container arguments MLCube's docker runner would pass."""
+import json
+import sys
+
+from mlcube.config import MLCubeConfig
+from mlcube.shell import Shell
+from mlcube_docker.docker_run import DockerRun
+from omegaconf import OmegaConf
+
+mlcube_file, workspace = sys.argv[1], sys.argv[2]
+config = MLCubeConfig.create_mlcube_config(
+    mlcube_file, runner_config=DockerRun.CONFIG.DEFAULT, runner_cls=DockerRun, workspace=workspace)
+out = {}
+for task in config.tasks:
+    mounts, args, _ = Shell.generate_mounts_and_args(config, task, make_dirs=False)
+    out[task] = {
+        "parameters": OmegaConf.to_container(config.tasks[task].parameters),
+        "args": args,
+        "mounts": {container: host for host, container in mounts.items()},
+    }
+print(json.dumps({"tasks": out, "image": config.runner.image}))

@@ -1,0 +1,269 @@
+"""evaluate_debugging: the cleaning-curve score equals its definition, bad input is caught."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+import yaml
+
+from benchmark.debugging import CleaningEvaluator, naive_curve, score_curve
+from benchmark.sources import layout
+from conftest import run_cli
+
+
+def make_problem(n: int, d: int, seed: int, noise: float = 0.3, n_test: int = 80):
+    rng = np.random.default_rng(seed)
+    direction = rng.standard_normal(d)
+    y = (rng.random(n) < 0.5).astype(np.int64)
+    X = rng.standard_normal((n, d)) + 1.2 * np.outer(2 * y - 1, direction) / np.sqrt(d) * 3
+    ty = (rng.random(n_test) < 0.5).astype(np.int64)
+    tX = rng.standard_normal((n_test, d)) + 1.2 * np.outer(2 * ty - 1, direction) / np.sqrt(d) * 3
+    noisy = layout.flip_labels(y, noise, rng)
+    return X, noisy, y, tX, ty
+
+
+@pytest.mark.parametrize("n,d,seed", [(30, 60, 0), (40, 10, 1), (25, 200, 2), (60, 60, 3)])
+def test_curves_equal_the_naive_loop(n, d, seed):
+    X, noisy, clean, tX, ty = make_problem(n, d, seed)
+    rng = np.random.default_rng(seed)
+    wrong = np.flatnonzero(noisy != clean)
+    right = np.flatnonzero(noisy == clean)
+    orders = [
+        rng.permutation(n),                      # everything, random
+        np.concatenate([wrong, right]),          # the perfect order
+        rng.permutation(n)[: n // 3],            # a partial order
+        right[:7],                               # only rows that were already correct
+        np.array([], dtype=np.int64),            # nothing listed
+    ]
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, n_jobs=2)
+    fast = evaluator.curves(orders)
+    for order, curve in zip(orders, fast):
+        np.testing.assert_array_equal(curve, naive_curve(X, noisy, clean, tX, ty, order))
+    # distinct states only: noisy + one per wrong label along each order (+ clean), shared across orders
+    assert evaluator.fits <= 2 + sum(int((noisy != clean)[o].sum()) for o in orders)
+    assert evaluator.clean_accuracy == naive_curve(X, noisy, clean, tX, ty, wrong)[-1]
+
+
+def test_projection_is_exact_on_the_optimum():
+    X, noisy, clean, tX, ty = make_problem(20, 300, 7)
+    order = np.random.default_rng(0).permutation(20)
+    projected = CleaningEvaluator(X, noisy, clean, tX, ty, project=True).curve(order)
+    raw = CleaningEvaluator(X, noisy, clean, tX, ty, project=False).curve(order)
+    np.testing.assert_array_equal(projected, raw)
+
+
+def test_worked_example_from_the_readme():
+    # N = 5 training rows, rows 1 and 3 mislabeled (m = 2); the submission lists 0, 3, 1.
+    # Fixing row 0 changes nothing (it was right), so acc(1) = acc(0).
+    curve = np.array([0.6, 0.6, 0.8, 0.9])  # acc(0..3)
+    mislabeled = np.array([False, True, False, True, False])
+    s = score_curve(curve, clean_acc=0.9, order=[0, 3, 1], mislabeled=mislabeled, target_ratio=0.95)
+    assert s.target_acc == 0.95 * 0.9  # 0.855
+    assert s.fixes_to_target == 3 and s.score == 3 / 5  # 0.6
+    assert s.auc == math.fsum([0.6, 0.6, 0.8, 0.9, 0.9, 0.9]) / 6  # flat after the last listed row
+    assert s.mislabeled_in_first_m == 1 and s.precision_at_m == 0.5  # of rows 0 and 3, only 3 was wrong
+    assert s.before_acc == 0.6 and s.n_listed == 3
+
+
+def test_target_never_reached_scores_one():
+    s = score_curve(np.array([0.5, 0.5]), clean_acc=0.9, order=[0], mislabeled=np.array([True, False]))
+    assert s.fixes_to_target is None and s.score == 1.0
+    s = score_curve(np.array([0.9]), clean_acc=0.9, order=[], mislabeled=np.array([True, False]))
+    assert s.fixes_to_target == 0 and s.score == 0.0 and s.auc == 0.9
+
+
+# ----------------------------------------------------------------- the task on files
+class DebugFiles:
+    def __init__(self, root, n=40, d=12, seed=0, data_ids=("aa11", "bb22")):
+        self.root = root
+        self.data = {}
+        dbg = root / "data" / "debugging"
+        spec = {}
+        for k, data_id in enumerate(data_ids):
+            X, noisy, clean, tX, ty = make_problem(n, d, seed + k)
+            ids = layout.image_ids(data_id, n)
+            layout.write_table(dbg / f"{data_id}_train.parquet", layout.debugging_table(ids, X, noisy))
+            layout.write_table(dbg / f"{data_id}_test.parquet",
+                               layout.debugging_table(layout.image_ids(data_id + "t", len(ty)), tX, ty))
+            layout.write_ground_truth(dbg / f"gt_{data_id}.csv", ids, clean)
+            spec[data_id] = {"train": f"{data_id}_train.parquet", "test": f"{data_id}_test.parquet",
+                             "ground_truth": f"gt_{data_id}.csv"}
+            self.data[data_id] = (X, noisy, clean, tX, ty, ids)
+        self.params_file = root / "parameters.yaml"
+        self.params_file.write_text(yaml.safe_dump({"debugging": {"data_ids": spec}}))
+        self.subs = root / "submissions"
+        self.subs.mkdir()
+        self.n = n
+
+    def submit(self, data_id, method, order, seconds=None):
+        text = order if isinstance(order, (str, bytes)) else "".join(f"{i}\n" for i in order)
+        path = self.subs / f"{data_id}_{method}.txt"
+        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+        if seconds is not None:
+            (self.subs / f"time_{data_id}_{method}.txt").write_text(str(seconds))
+
+    def evaluate(self, out=None, params_file=None):
+        out = out or self.root / "results"
+        return run_cli("evaluate_debugging", f"--data_path={self.root / 'data'}", f"--submission_path={self.subs}",
+                       f"--parameters_file={params_file or self.params_file}", f"--output_path={out}")
+
+    def results(self, out=None):
+        return yaml.safe_load(((out or self.root / "results") / "results.yaml").read_text())
+
+
+def test_task_results_match_the_definition(tmp_path):
+    files = DebugFiles(tmp_path)
+    orders = {}
+    for data_id, (X, noisy, clean, tX, ty, ids) in files.data.items():
+        orders[data_id] = np.random.default_rng(5).permutation(files.n)[:30]
+        files.submit(data_id, "mine", orders[data_id], seconds=1.5)
+        files.submit(data_id, "other", np.argsort(noisy == clean, kind="stable"))
+    assert files.evaluate() == 0
+    res = files.results()
+    curves = pd.read_csv(tmp_path / "results" / "curves.csv")
+    for data_id, (X, noisy, clean, tX, ty, ids) in files.data.items():
+        curve = naive_curve(X, noisy, clean, tX, ty, orders[data_id])
+        clean_acc = naive_curve(X, noisy, clean, tX, ty, np.arange(files.n))[-1]
+        expected = score_curve(curve, clean_acc, orders[data_id], noisy != clean, 0.95, 1.5).as_dict()
+        assert res["submissions"]["mine"]["data_ids"][data_id] == expected
+        mine = curves[(curves.submission == "mine") & (curves.data_id == data_id)]
+        assert mine.fixes.tolist() == list(range(31))
+        assert mine.accuracy.tolist() == curve.tolist()
+        assert res["submissions"]["other"]["data_ids"][data_id]["valuation_time_s"] is None
+    mine = res["submissions"]["mine"]
+    assert mine["valid"] and mine["mean_score"] == np.mean([mine["data_ids"][d]["score"] for d in sorted(files.data)])
+
+
+def test_reruns_and_parallel_runs_are_byte_identical(tmp_path):
+    files = DebugFiles(tmp_path, n=30, d=50)
+    for data_id in files.data:
+        files.submit(data_id, "m", np.random.default_rng(1).permutation(files.n))
+    parallel = tmp_path / "p.yaml"
+    raw = yaml.safe_load(files.params_file.read_text())
+    raw["debugging"]["n_jobs"] = 2
+    parallel.write_text(yaml.safe_dump(raw))
+    assert files.evaluate(tmp_path / "r1") == 0
+    assert files.evaluate(tmp_path / "r2") == 0
+    assert files.evaluate(tmp_path / "r3", params_file=parallel) == 0
+    for name in ("results.yaml", "curves.csv"):
+        first = (tmp_path / "r1" / name).read_bytes()
+        assert first == (tmp_path / "r2" / name).read_bytes()
+        assert first.replace(b"n_jobs", b"") == (tmp_path / "r3" / name).read_bytes().replace(b"n_jobs", b"")
+
+
+BAD_ORDERS = {
+    "word": ("3\nfour\n", "aa11_bad.txt:2: 'four' is not a non-negative integer index"),
+    "negative": ("3\n-1\n", "aa11_bad.txt:2: '-1' is not a non-negative integer index"),
+    "float": ("1.0\n", "aa11_bad.txt:1: '1.0' is not a non-negative integer index"),
+    "too_large": ("3\n40\n", "aa11_bad.txt:2: index 40 is out of range: the training set has 40 rows"),
+    "repeated": ("3\n5\n\n 3 \n", "aa11_bad.txt:4: index 3 repeats line 1"),
+    "empty": ("", "aa11_bad.txt: file is empty"),
+    "blank_only": ("\n  \n", "aa11_bad.txt: file is empty"),
+    "binary": (b"\x00\x01", "aa11_bad.txt: file is binary"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ORDERS))
+def test_bad_order_marks_submission_invalid_and_keeps_the_rest(tmp_path, case):
+    files = DebugFiles(tmp_path)
+    content, expected = BAD_ORDERS[case]
+    files.submit("aa11", "bad", content)
+    files.submit("bb22", "bad", [1, 2, 3])
+    for data_id in files.data:
+        files.submit(data_id, "good", [0, 1, 2])
+    assert files.evaluate() == 1
+    res = files.results()
+    assert res["submissions"]["good"]["valid"] is True
+    bad = res["submissions"]["bad"]
+    assert bad["valid"] is False and bad["mean_score"] is None
+    assert len(bad["errors"]) == 1 and expected in bad["errors"][0] and "\n" not in bad["errors"][0]
+    assert "score" in bad["data_ids"]["bb22"]  # the valid part is kept
+
+
+def test_whitespace_and_blank_lines_are_tolerated(tmp_path):
+    files = DebugFiles(tmp_path)
+    for data_id in files.data:
+        files.submit(data_id, "a", "  3\n\n7  \r\n\t1\n")
+        files.submit(data_id, "b", [3, 7, 1])
+    assert files.evaluate() == 0
+    res = files.results()["submissions"]
+    assert res["a"]["data_ids"] == res["b"]["data_ids"]
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("1 2", "expected one number of seconds, found 2 values"),
+    ("fast", "'fast' is not a number of seconds"),
+    ("nan", "'nan' is not a finite non-negative number of seconds"),
+    ("-3", "'-3' is not a finite non-negative number of seconds"),
+    ("", "file is empty"),
+])
+def test_bad_time_file(tmp_path, content, problem):
+    files = DebugFiles(tmp_path)
+    for data_id in files.data:
+        files.submit(data_id, "m", [0, 1])
+    (files.subs / "time_aa11_m.txt").write_text(content)
+    assert files.evaluate() == 1
+    errors = files.results()["submissions"]["m"]["errors"]
+    assert errors == [f"{files.subs / 'time_aa11_m.txt'}: {problem}"]
+
+
+def test_misnamed_file_and_missing_data_id(tmp_path):
+    files = DebugFiles(tmp_path)
+    files.submit("aa11", "only", [0])
+    (files.subs / "zz99_method.txt").write_text("0\n")
+    assert files.evaluate() == 1
+    res = files.results()["submissions"]
+    assert res["zz99_method"]["errors"][0].endswith(
+        "zz99_method.txt: file name is not <data_id>_<method>.txt for a known data_id (aa11, bb22)")
+    assert res["only"]["errors"] == [f"{files.subs / 'bb22_only.txt'}: no ordering for data_id bb22"]
+    assert "score" in res["only"]["data_ids"]["aa11"]
+
+
+def _rewrite_train(files, data_id, X=None, labels=None, ids=None):
+    Xo, noisy, clean, tX, ty, ido = files.data[data_id]
+    layout.write_table(files.root / "data" / "debugging" / f"{data_id}_train.parquet",
+                       layout.debugging_table(ido if ids is None else ids, Xo if X is None else X,
+                                              noisy if labels is None else labels))
+
+
+@pytest.mark.parametrize("how,expected", [
+    ("missing", "aa11_train.parquet: training set of aa11 not found"),
+    ("columns", "aa11_train.parquet: training set of aa11 lacks column(s) encoding"),
+    ("nan", "aa11_train.parquet: column 'encoding': row 2 has NaN or infinite values"),
+    ("labels", "aa11_train.parquet: column 'label': row 0 has label 2, expected 0 or 1"),
+    ("test_dim", "aa11_test.parquet: column 'encoding': embeddings have dimension 5, expected 12"),
+    ("gt_missing", "gt_aa11.csv: ground truth has no label for 1 training row(s)"),
+    ("gt_extra", "gt_aa11.csv: ground truth holds 1 row(s) that are not in the training set, first 'stranger'"),
+])
+def test_bad_resources_stop_the_task(tmp_path, how, expected, caplog):
+    files = DebugFiles(tmp_path)
+    for data_id in files.data:
+        files.submit(data_id, "m", [0, 1])
+    dbg = tmp_path / "data" / "debugging"
+    X, noisy, clean, tX, ty, ids = files.data["aa11"]
+    if how == "missing":
+        (dbg / "aa11_train.parquet").unlink()
+    elif how == "columns":
+        layout.write_table(dbg / "aa11_train.parquet", pa.table({"filename": ids, "label": noisy}))
+    elif how == "nan":
+        bad = X.copy()
+        bad[2, 0] = np.nan
+        _rewrite_train(files, "aa11", X=bad)
+    elif how == "labels":
+        labels = noisy.copy()
+        labels[0] = 2
+        _rewrite_train(files, "aa11", labels=labels)
+    elif how == "test_dim":
+        layout.write_table(dbg / "aa11_test.parquet", layout.debugging_table(
+            layout.image_ids("t", len(ty)), tX[:, :5], ty))
+    elif how == "gt_missing":
+        layout.write_ground_truth(dbg / "gt_aa11.csv", ids[1:], clean[1:])
+    elif how == "gt_extra":
+        layout.write_ground_truth(dbg / "gt_aa11.csv", [*ids, "stranger"], np.append(clean, 0))
+    assert files.evaluate() == 2
+    assert not (tmp_path / "results").exists()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and expected in errors[0]
