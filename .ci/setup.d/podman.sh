@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# CI setup step for the `container` tests (tests/test_container.py): rootful podman that
+# can build the project's Dockerfile and run it through `mlcube run --platform=docker`.
+# Run by .ci/run before the tests; idempotent; fails (exit 1) with a message when podman
+# cannot be provided, because in CI the container test is not optional.
+#
+# What it does:
+#   1. apt-get install podman runc debootstrap (only if one of them is missing; needs root).
+#   2. Writes .ci/podman/env (KEY=VALUE lines, sourceable) that the test and humans use:
+#        PODMAN=/usr/bin/podman
+#        CONTAINERS_CONF=<clone>/.ci/podman/containers.conf          (runc, cgroupfs, ulimits)
+#        CONTAINERS_STORAGE_CONF=<clone>/.ci/podman/storage.conf     (overlay under /var/lib/dataperf-ci)
+#      e.g.  set -a; . .ci/podman/env; set +a; podman images
+#   3. Builds the stand-in docker.io/library/python:3.11-slim (.ci/podman/build-base.sh) only
+#      when it is missing from that storage, so it is cached between runs on the same machine.
+#   4. Smoke-tests `podman run` as a non-root user id without network.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root="$(pwd)"
+dir="$root/.ci/podman"
+BASE_TAG="docker.io/library/python:3.11-slim"
+
+log() { echo "[setup podman] $*" >&2; }
+die() { echo "[setup podman] ERROR: $*" >&2; echo "[setup podman] the container tests (pytest -m container) need rootful podman; see .ci/setup.d/podman.sh" >&2; exit 1; }
+t0=$SECONDS
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo="sudo -n" \
+    || die "must run as root (or with passwordless sudo): rootful podman is required"
+fi
+
+missing=()
+for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "apt-get not found; cannot install ${missing[*]} on this OS"
+  log "installing podman runc debootstrap (missing: ${missing[*]})"
+  export DEBIAN_FRONTEND=noninteractive
+  { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends \
+      podman runc debootstrap conmon netavark aardvark-dns fuse-overlayfs uidmap slirp4netns iptables ca-certificates; } \
+    >/tmp/dataperf-ci-apt.log 2>&1 \
+    || { tail -n 30 /tmp/dataperf-ci-apt.log >&2; die "apt-get install podman runc debootstrap failed (log: /tmp/dataperf-ci-apt.log)"; }
+  for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || die "$tool still missing after apt-get install"; done
+fi
+
+PODMAN="$(command -v podman)"
+cat >"$dir/env" <<ENV
+# Written by .ci/setup.d/podman.sh; source with: set -a; . .ci/podman/env; set +a
+PODMAN=$PODMAN
+CONTAINERS_CONF=$dir/containers.conf
+CONTAINERS_STORAGE_CONF=$dir/storage.conf
+ENV
+set -a; . "$dir/env"; set +a
+$sudo mkdir -p /var/lib/dataperf-ci/containers
+
+$sudo "$PODMAN" info >/tmp/dataperf-ci-podman-info.log 2>&1 \
+  || { tail -n 20 /tmp/dataperf-ci-podman-info.log >&2; die "podman is installed but does not work (podman info failed)"; }
+
+if $sudo "$PODMAN" image exists "$BASE_TAG"; then
+  log "base image $BASE_TAG cached"
+else
+  log "base image $BASE_TAG missing: building the local stand-in (about 2 minutes)"
+  $sudo env PODMAN="$PODMAN" CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" \
+    bash "$dir/build-base.sh" || die "could not build the stand-in base image $BASE_TAG"
+fi
+
+out="$($sudo "$PODMAN" run --rm --network=none -u 4321:4321 "$BASE_TAG" \
+        python -c 'import os, sys; print(os.getuid(), sys.version_info[:2] == (3, 11))' 2>&1)" \
+  || die "podman run smoke test failed: $out"
+[ "$out" = "4321 True" ] || die "podman run smoke test printed '$out', expected '4321 True'"
+log "ready in $((SECONDS - t0)) s: $("$PODMAN" --version), base $BASE_TAG"
