@@ -1,3 +1,5 @@
+# DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml);
+# also works directly: docker run --rm -u "$(id -u):$(id -g)" -v "$PWD/workspace:/ws" IMAGE <task> --param=/ws/...
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,13 +11,22 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: a code change does not reinstall them.
+# Dependencies first, in their own layer: a code change does not reinstall them.
+# Only wheels are installed (no compilers in the image); in the same layer, drop what
+# is never used at run time: pip's cache, the packages' test suites, C/Cython sources and headers.
 COPY requirements.txt /app/requirements.txt
-RUN pip install --no-cache-dir -r /app/requirements.txt
+RUN pip install --no-cache-dir --only-binary=:all: -r /app/requirements.txt \
+ && find /usr/local/lib/python3*/*-packages -depth -type d -name tests -prune -exec rm -rf {} + \
+ && find /usr/local/lib/python3*/*-packages -depth -type f \
+        \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.cpp' \) -delete \
+ && rm -rf /root/.cache /tmp/*
 
-COPY benchmark /app/benchmark
 COPY mlcube /app/mlcube
+COPY benchmark /app/benchmark
+# Readable by any user id whatever the umask of the checkout the image was built from.
+RUN chmod -R a+rX /app
 ENV PYTHONPATH=/app
 
-# Runs as any user id (-u $(id -u):$(id -g)): nothing is written outside mounted volumes and /tmp.
+# Runs as any user id (mlcube: -Pdocker.cpu_args="-u $(id -u):$(id -g)"): nothing is written
+# outside the mounted workspace directories and /tmp, and everything in /app is world-readable.
 ENTRYPOINT ["python", "/app/mlcube/entrypoint.py"]
