@@ -50,23 +50,26 @@ class SyntheticSource:
 
 @dataclass(frozen=True)
 class HttpResource:
-    """One file or archive the organizer publishes."""
+    """One file or archive the organizer publishes (download.source: http)."""
 
-    url: str
-    destination: Literal["selection", "debugging"]
+    url: str  # http(s) URL, or a Google Drive file share link (fetched from drive_base_url)
+    destination: Literal["selection", "debugging"]  # lands under <output_path>/<destination>/
     kind: Literal["file", "zip", "tar.gz"] = "file"
-    path: str = ""  # for kind=file: where it lands, relative to the destination
-    sha256: str | None = None
+    path: str = ""  # file: where it lands (required); archive: subfolder to extract into ("" = destination)
+    sha256: str | None = None  # of the published file or archive; strongly recommended
+    strip_components: int = 0  # archive: leading path components dropped from every entry (like tar's)
 
 
 @dataclass(frozen=True)
 class HttpSource:
+    """Downloads over HTTP(S); see benchmark/sources/http.py."""
+
     resources: list[HttpResource] = field(default_factory=list)
-    max_tries: int = 5
-    backoff_s: float = 1.0
-    timeout_s: float = 60.0
-    max_extracted_bytes: int = 20 * 1024**3
-    drive_base_url: str = "https://drive.google.com"
+    max_tries: int = 5  # attempts per resource (connection errors, timeouts, 5xx/429), resumed ones included
+    backoff_s: float = 1.0  # wait before the 2nd attempt; doubles each time (at most 300 s)
+    timeout_s: float = 60.0  # connect and read timeout of each request
+    max_extracted_bytes: int = 20 * 1024**3  # refuse archives that expand to more than this
+    drive_base_url: str = "https://drive.google.com"  # where Drive file links are fetched from
 
 
 @dataclass(frozen=True)
@@ -246,10 +249,43 @@ def _check_semantics(p: Parameters, path: Path) -> None:
         for name, pair in d.pairs.items():
             need(len(pair) == 2 and pair[0] != pair[1] and all(0 <= x <= 9 for x in pair),
                  f"download.demo.pairs.{name}: expected two different digits")
-    for i, r in enumerate(p.download.http.resources):
-        need(r.kind != "file" or bool(r.path), f"download.http.resources[{i}]: a file needs a path")
+    _check_http(p.download.http, p.download.source == "http", need)
+
+
+def _check_http(h: HttpSource, active: bool, need: Any) -> None:
+    need(not active or bool(h.resources), "download.source is http but download.http.resources lists nothing")
+    need(h.max_tries >= 1, "download.http.max_tries must be at least 1")
+    need(h.backoff_s >= 0, "download.http.backoff_s must not be negative")
+    need(h.timeout_s > 0, "download.http.timeout_s must be positive")
+    need(h.max_extracted_bytes >= 1, "download.http.max_extracted_bytes must be positive")
+    need(h.drive_base_url.startswith(("http://", "https://")) and "?" not in h.drive_base_url,
+         "download.http.drive_base_url: expected an http(s) URL without a query")
+    files: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(h.resources):
+        key = f"download.http.resources[{i}]"
+        need(_http_url(r.url), f"{key}.url: expected an http:// or https:// URL with a host")
+        need(r.kind != "file" or bool(r.path), f"{key}: a file needs a path")
+        parts = r.path.replace("\\", "/").split("/")
+        need(not r.path or (not r.path.startswith(("/", "\\")) and ":" not in r.path and ".." not in parts),
+             f"{key}.path: expected a relative path inside the destination")
         need(r.sha256 is None or (len(r.sha256) == 64 and all(c in "0123456789abcdef" for c in r.sha256.lower())),
-             f"download.http.resources[{i}].sha256: expected 64 hex digits")
+             f"{key}.sha256: expected 64 hex digits")
+        need(r.strip_components >= 0, f"{key}.strip_components must not be negative")
+        need(r.kind != "file" or r.strip_components == 0, f"{key}: strip_components applies to archives only")
+        if r.kind == "file":
+            target = (r.destination, "/".join(p for p in parts if p not in ("", ".")))
+            need(target not in files, f"{key}: same destination path as resources[{files.get(target)}]")
+            files[target] = i
+
+
+def _http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # e.g. a bad port or IPv6 literal
+        return False
 
 
 def _safe_name(name: str) -> bool:
