@@ -1,4 +1,4 @@
-"""plot: figures from the evaluation results."""
+"""plot: figures and report.html from the evaluation results (drawing lives in benchmark.plotting)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,15 +7,23 @@ from ..errors import InputError
 from ..logs import log
 from ..parameters import load_parameters
 
+DPI_RANGE = (50, 600)
+
 
 def run(results_path: str, submission_path: str, parameters_file: str, output_path: str) -> int:
-    from ..plotting import render_all
-
-    params = load_parameters(parameters_file)
+    params = load_parameters(parameters_file).plot
+    if not DPI_RANGE[0] <= params.dpi <= DPI_RANGE[1]:
+        raise InputError(f"plot.dpi must be between {DPI_RANGE[0]} and {DPI_RANGE[1]}", parameters_file)
     results_root = Path(results_path)
     if not results_root.is_dir():
-        raise InputError("results folder not found", results_root)
-    written = render_all(results_root, Path(submission_path), Path(output_path), params)
-    for path in written:
+        raise InputError("results folder not found" if not results_root.exists()
+                         else "results path is not a folder", results_root)
+    out = Path(output_path)
+    if out.exists() and not out.is_dir():
+        raise InputError("output path is not a folder", out)
+
+    from ..plotting import render_all  # matplotlib loads only when plotting
+
+    for path in render_all(results_root, Path(submission_path), out, params):
         log.info("wrote %s", path)
     return 0

@@ -1,0 +1,295 @@
+"""``report.html``: one self-contained page for organizers and participants.
+
+Everything is inline (CSS, figures as PNG data URIs), so the file can be mailed,
+attached to a CI run or opened offline. Built with the standard library only:
+every value that comes from a results file goes through :func:`html.escape`.
+Tables carry ids and numeric cells a ``data-value`` with the exact number, so
+tests (and scripts) can read them back.
+"""
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any, Iterable
+
+import yaml
+
+from .figures import Figure
+from .inputs import SELECTION_METRICS, Results, Timing
+from .ranking import ranked
+from .style import fmt_seconds
+
+CSS = """
+:root { --ink:#1d2327; --muted:#5f6b73; --line:#dde3e8; --head:#f4f6f8; --bad:#b42318; --good:#027a48; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+       color:var(--ink); background:#fff; }
+header { background:#16324f; color:#fff; padding:24px 32px 16px; }
+header h1 { margin:0 0 4px; font-size:26px; }
+header p { margin:0; color:#c9d6e3; }
+nav { margin-top:12px; display:flex; flex-wrap:wrap; gap:6px 18px; }
+nav a { color:#fff; text-decoration:none; border-bottom:1px solid #6d8bab; }
+main { max-width:1280px; margin:0 auto; padding:8px 32px 48px; }
+section { margin-top:32px; }
+h2 { font-size:22px; border-bottom:2px solid var(--line); padding-bottom:4px; }
+h3 { font-size:17px; margin-top:28px; }
+p.lead, p.note { color:var(--muted); max-width:900px; }
+.scroll { overflow-x:auto; margin:8px 0 16px; }
+table { border-collapse:collapse; font-variant-numeric:tabular-nums; font-size:14px; }
+caption { text-align:left; color:var(--muted); padding:0 0 6px; caption-side:top; }
+th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+th { background:var(--head); font-weight:600; position:sticky; top:0; }
+th.text, td.text { text-align:left; }
+tbody tr:hover { background:#f8fafb; }
+tr.invalid td { color:var(--muted); }
+td.best { font-weight:700; }
+.status-valid { color:var(--good); }
+.status-invalid { color:var(--bad); font-weight:600; }
+.swatch { display:inline-block; width:11px; height:11px; border-radius:2px; margin-right:7px;
+          vertical-align:baseline; }
+figure { margin:20px 0 28px; }
+figure img { max-width:100%; height:auto; border:1px solid var(--line); }
+figcaption { color:var(--muted); font-size:14px; margin-top:4px; max-width:900px; }
+pre { background:var(--head); padding:12px 16px; overflow-x:auto; font-size:13px; border-radius:4px; }
+td.wrap { white-space:normal; min-width:140px; max-width:320px; font-size:13px; }
+td.error { white-space:normal; text-align:left; font-family:ui-monospace,"DejaVu Sans Mono",monospace;
+           font-size:13px; color:var(--bad); min-width:380px; }
+.empty { color:var(--muted); font-style:italic; }
+footer { color:var(--muted); font-size:13px; border-top:1px solid var(--line); margin-top:40px;
+         padding-top:12px; }
+"""
+
+SELECTION_HEADERS = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
+                     "average_precision": "Average precision", "train_size": "Train size",
+                     "train_positives": "Train positives"}
+SELECTION_INTEGERS = {"train_size", "train_positives"}
+
+
+def e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def number_cell(value: float | int | None, digits: int = 4, integer: bool = False, best: bool = False) -> str:
+    if value is None:
+        return '<td class="na">—</td>'
+    text = f"{int(value)}" if integer else f"{value:.{digits}f}"
+    cls = ' class="best"' if best else ""
+    return f'<td{cls} data-value="{e(repr(value))}">{text}</td>'
+
+
+def name_cell(name: str, colours: dict[str, str]) -> str:
+    swatch = f'<span class="swatch" style="background:{colours[name]}"></span>' if name in colours else ""
+    return f'<td class="text">{swatch}{e(name)}</td>'
+
+
+def table(table_id: str, caption: str, headers: Iterable[tuple[str, bool]], rows: list[str]) -> str:
+    """headers: (label, is_text); rows: ready ``<tr>`` strings."""
+    head = "".join(f'<th scope="col"{" class=" + chr(34) + "text" + chr(34) if text else ""}>{e(label)}</th>'
+                   for label, text in headers)
+    body = "\n".join(rows) if rows else ""
+    return (f'<div class="scroll"><table id="{e(table_id)}"><caption>{e(caption)}</caption>\n'
+            f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>")
+
+
+def status_cell(valid: bool) -> str:
+    return ('<td class="text status-valid">valid</td>' if valid
+            else '<td class="text status-invalid">invalid</td>')
+
+
+def figure_html(fig: Figure) -> str:
+    data = base64.b64encode(fig.png).decode("ascii")
+    return (f'<figure id="fig-{e(fig.filename.rsplit(".", 1)[0])}">'
+            f'<img src="data:image/png;base64,{data}" alt="{e(fig.title)}">'
+            f"<figcaption><b>{e(fig.title)}.</b> {e(fig.caption)} (<code>{e(fig.filename)}</code>)"
+            f"</figcaption></figure>")
+
+
+# --------------------------------------------------------------------------- selection
+def selection_section(sel: Results | None, figures: list[Figure], colours: dict[str, str]) -> str:
+    if sel is None:
+        return ('<section id="selection"><h2>Training-data selection</h2>'
+                '<p class="empty">No selection results: <code>selection/results.yaml</code> was not found.</p>'
+                "</section>")
+    board = ranked(sel)
+    tasks = sorted({t for s in sel.submissions.values() for t in s.parts} | set(sel.settings.get("tasks") or {}))
+    best = max((s.metric for _, s in board if s.metric is not None), default=None)
+    rows = []
+    for rank, s in board:
+        cells = [f'<td>{rank if rank is not None else "—"}</td>', name_cell(s.name, colours),
+                 number_cell(s.metric, best=s.metric is not None and s.metric == best)]
+        cells += [number_cell(s.parts.get(t, {}).get("f1")) for t in tasks]
+        cells.append(status_cell(s.valid))
+        rows.append(f'<tr class="{"valid" if s.valid else "invalid"}">{"".join(cells)}</tr>')
+    out = ['<section id="selection"><h2>Training-data selection</h2>',
+           '<p class="lead">Each submission is a training set of at most '
+           f'{e(sel.settings.get("max_train_size", "?"))} images per task. A logistic regression is '
+           "trained on it and scored on the task's test set. The leaderboard ranks the mean F1 over tasks "
+           "(higher is better); invalid submissions are listed last.</p>",
+           table("selection-leaderboard", "Leaderboard: mean F1 and F1 per task",
+                 [("Rank", False), ("Submission", True), ("Mean F1", False),
+                  *[(f"{t} F1", False) for t in tasks], ("Status", True)], rows)]
+    detail = []
+    for _, s in board:
+        for t in tasks:
+            part = s.parts.get(t)
+            if part is None:
+                continue
+            cells = [name_cell(s.name, colours), f'<td class="text">{e(t)}</td>']
+            if "error" in part:
+                cells.append(f'<td class="error" colspan="{len(SELECTION_METRICS)}">{e(part["error"])}</td>')
+            else:
+                cells += [number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in SELECTION_METRICS]
+            detail.append(f"<tr>{''.join(cells)}</tr>")
+    out.append("<h3>Per-task metrics</h3>")
+    out.append(table("selection-metrics", "Test-set metrics per submission and task (positive class)",
+                     [("Submission", True), ("Task", True),
+                      *[(SELECTION_HEADERS[m], False) for m in SELECTION_METRICS]], detail))
+    out += [figure_html(f) for f in figures]
+    out.append("</section>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- debugging
+def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing], figures: list[Figure],
+                      colours: dict[str, str]) -> str:
+    if dbg is None:
+        return ('<section id="debugging"><h2>Training-data debugging</h2>'
+                '<p class="empty">No debugging results: <code>debugging/results.yaml</code> was not found.</p>'
+                "</section>")
+    board = ranked(dbg)
+    ids = sorted(dbg.data_ids)
+    best = min((s.metric for _, s in board if s.metric is not None), default=None)
+    ratio = dbg.settings.get("target_ratio", 0.95)
+    rows = []
+    for rank, s in board:
+        cells = [f'<td>{rank if rank is not None else "—"}</td>', name_cell(s.name, colours),
+                 number_cell(s.metric, best=s.metric is not None and s.metric == best)]
+        cells += [number_cell(s.parts.get(d, {}).get("score")) for d in ids]
+        times = [timings[(s.name, d)] for d in ids if (s.name, d) in timings]
+        known = [t.seconds for t in times if t.seconds is not None]
+        if not known:
+            cells.append('<td class="na">—</td>')
+        elif len(known) < len(times):
+            cells.append(f'<td data-value="{e(repr(sum(known)))}" title="time missing for some data_ids">'
+                         f"{e(fmt_seconds(sum(known)))}*</td>")
+        else:
+            cells.append(f'<td data-value="{e(repr(sum(known)))}">{e(fmt_seconds(sum(known)))}</td>')
+        cells.append(status_cell(s.valid))
+        rows.append(f'<tr class="{"valid" if s.valid else "invalid"}">{"".join(cells)}</tr>')
+    out = ['<section id="debugging"><h2>Training-data debugging</h2>',
+           '<p class="lead">Each method orders the training points for label inspection. Labels are fixed in '
+           "that order and a classifier is retrained; the score is the fraction of the training set inspected "
+           f"before test accuracy reaches {e(ratio)} × the accuracy of the fully cleaned set "
+           "(1.0 if it never does). The leaderboard ranks the mean score over data_ids (lower is better); "
+           "invalid submissions are listed last.</p>",
+           table("debugging-leaderboard", "Leaderboard: mean score, score per data_id and total valuation time",
+                 [("Rank", False), ("Method", True), ("Mean score", False), *[(f"{d} score", False) for d in ids],
+                  ("Time (total)", False), ("Status", True)], rows)]
+    if any("*</td>" in row for row in rows):
+        out.append('<p class="note">* time file missing for some data_ids; the total covers the others.</p>')
+    summary_rows = []
+    for d in ids:
+        v = dbg.data_ids[d]
+        summary_rows.append("<tr>" + f'<td class="text">{e(d)}</td>' + "".join(
+            number_cell(v[k], integer=k in ("n_train", "n_mislabeled", "n_test", "fits"))
+            for k in ("n_train", "n_mislabeled", "n_test", "before_acc", "clean_acc", "target_acc", "fits"))
+            + "</tr>")
+    out.append("<h3>Data sets</h3>")
+    out.append(table("debugging-data", "Training sets to clean and the accuracies that define the target",
+                     [("data_id", True), ("Training points", False), ("Mislabeled", False), ("Test points", False),
+                      ("Accuracy before", False), ("Accuracy clean", False), ("Target accuracy", False),
+                      ("Classifier fits", False)], summary_rows))
+    detail = []
+    for _, s in board:
+        for d in ids:
+            part = s.parts.get(d)
+            if part is None:
+                continue
+            cells = [name_cell(s.name, colours), f'<td class="text">{e(d)}</td>']
+            if "error" in part:
+                cells.append(f'<td class="error" colspan="7">{e(part["error"])}</td>')
+            else:
+                timing = timings.get((s.name, d), Timing(None, ""))
+                found = f'{part["mislabeled_in_first_m"]} of {part["n_mislabeled"]} mislabeled points'
+                cells += [number_cell(part["score"]), number_cell(part["fixes_to_target"], integer=True),
+                          number_cell(part["n_listed"], integer=True),
+                          number_cell(part["precision_at_m"]).replace("<td", f'<td title="{e(found)}"', 1),
+                          number_cell(part["auc"]),
+                          (f'<td data-value="{e(repr(timing.seconds))}">{e(fmt_seconds(timing.seconds))}</td>'
+                           if timing.seconds is not None else '<td class="na">—</td>'),
+                          f'<td class="text wrap">{e(timing.source or timing.note)}</td>']
+            detail.append(f"<tr>{''.join(cells)}</tr>")
+    out.append("<h3>Per-data_id metrics</h3>")
+    out.append(table("debugging-metrics", "Score and ranking quality per method and data_id",
+                     [("Method", True), ("data_id", True), ("Score", False), ("Fixes to target", False),
+                      ("Points listed", False), ("Precision@m", False), ("Curve AUC", False),
+                      ("Valuation time", False), ("Time source", True)], detail))
+    out.append('<p class="note">Fixes to target: points inspected when the target was reached (— if never). '
+               "Precision@m: share of the m mislabeled points among the first m of the order. "
+               "Curve AUC: mean test accuracy over 0..n inspected points.</p>")
+    out += [figure_html(f) for f in figures]
+    if not figures:
+        out.append('<p class="empty">No figures: no method was scored on any data_id.</p>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- errors and settings
+def errors_section(results: list[tuple[str, Results | None]]) -> str:
+    rows = []
+    for label, res in results:
+        if res is None:
+            continue
+        for s in res.submissions.values():
+            for message in s.errors:
+                rows.append(f'<tr><td class="text">{e(label)}</td><td class="text">{e(s.name)}</td>'
+                            f'<td class="error">{e(message)}</td></tr>')
+    body = (table("errors", "Why each invalid submission was not ranked",
+                  [("Benchmark", True), ("Submission", True), ("Error", True)], rows) if rows
+            else '<p class="empty">Every submission was valid.</p>')
+    return f'<section id="errors"><h2>Invalid submissions</h2>\n{body}\n</section>'
+
+
+def settings_section(results: list[tuple[str, Results | None]], plot_settings: dict[str, Any]) -> str:
+    out = ['<section id="settings"><h2>Benchmark settings</h2>',
+           '<p class="lead">As recorded by the evaluation in each results file.</p>']
+    for label, res in results:
+        if res is None:
+            continue
+        text = yaml.safe_dump(res.settings, sort_keys=True, default_flow_style=False, allow_unicode=True)
+        out.append(f'<h3>{e(label)} <small>({e(res.benchmark)})</small></h3>'
+                   f'<pre id="settings-{e(label.lower())}">{e(text)}</pre>')
+    text = yaml.safe_dump(plot_settings, sort_keys=True, default_flow_style=False)
+    out.append(f'<h3>Plot</h3><pre id="settings-plot">{e(text)}</pre>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def build_report(title: str, selection: Results | None, debugging: Results | None,
+                 timings: dict[tuple[str, str], Timing], selection_figures: list[Figure],
+                 debugging_figures: list[Figure], colours: dict[str, str], plot_settings: dict[str, Any]) -> str:
+    sources = [f"<code>{name}</code>" for name, res in (("selection/results.yaml", selection),
+                                                       ("debugging/results.yaml", debugging)) if res is not None]
+    both = [("Selection", selection), ("Debugging", debugging)]
+    n_invalid = sum(1 for _, r in both if r is not None for s in r.submissions.values() if not s.valid)
+    counts = [f"{len(r.submissions)} {label.lower()} submission{'s' if len(r.submissions) != 1 else ''} "
+              f"({sum(1 for x in r.submissions.values() if not x.valid)} invalid)" for label, r in both if r is not None]
+    nav = ['<a href="#selection">Selection</a>', '<a href="#debugging">Debugging</a>',
+           f'<a href="#errors">Invalid submissions ({n_invalid})</a>', '<a href="#settings">Settings</a>']
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<header><h1>{e(title)}</h1><p>From {' and '.join(sources)}: {'; '.join(counts)}.</p><nav>{''.join(nav)}</nav></header>",
+        "<main>",
+        selection_section(selection, selection_figures, colours),
+        debugging_section(debugging, timings, debugging_figures, colours),
+        errors_section(both),
+        settings_section(both, plot_settings),
+        "<footer>A colour stands for the same submission in every table and figure. Numbers are rounded to "
+        "4 decimals; the results files hold the exact values.</footer>",
+        "</main></body></html>",
+        "",
+    ])
