@@ -113,7 +113,10 @@ class DebuggingParams:
 
 @dataclass(frozen=True)
 class PlotParams:
-    dpi: int = 120
+    """Figures and report.html (the plot task)."""
+
+    dpi: int = 120  # 50..600; the PNGs in report.html are embedded at this resolution
+    title: str = "DataPerf vision benchmarks: results"  # heading and <title> of report.html
 
 
 @dataclass(frozen=True)
