@@ -1,0 +1,231 @@
+"""The real container: build the image from our Dockerfile and drive it with the real `mlcube run`.
+
+Needs rootful podman. In CI, .ci/setup.d/podman.sh installs it, builds a cached local stand-in
+for python:3.11-slim and writes .ci/podman/env (PODMAN, CONTAINERS_CONF,
+CONTAINERS_STORAGE_CONF), which this module reads. Without that file, ``podman`` on PATH with
+its usual configuration is used; variables already in the environment win over the file.
+When podman (or the base image, or root) is missing the tests
+skip with the reason -- except with CI=true, where they fail: in CI they are not optional.
+
+Run just these:  .venv/bin/python -m pytest -m container -rs
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.container
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE = ROOT / ".ci" / "podman" / "env"
+MLCUBE = ROOT / ".venv-mlcube" / "bin" / "mlcube"
+BASE_IMAGE = "docker.io/library/python:3.11-slim"
+UID, GID = 4321, 4322  # the non-root user the container runs as (distinct ids catch a swap)
+MAIN_TASKS = ("evaluate_selection", "evaluate_debugging", "plot")
+BASELINE_TASKS = ("select_baselines", "debug_baselines")  # run before the evaluations, if declared
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and the container test cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _log(message: str) -> None:
+    print(f"[test_container] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Podman:
+    executable: str
+    env: dict[str, str]  # environment for podman and mlcube
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
+    env = dict(os.environ)
+    if ENV_FILE.is_file():
+        for line in ENV_FILE.read_text().splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and key and not key.startswith("#"):
+                env.setdefault(key, value)  # the caller's environment wins (e.g. PODMAN=...)
+    executable = env.get("PODMAN") or shutil.which("podman", path=env.get("PATH"))
+    if not MLCUBE.is_file():
+        _unavailable(f"the mlcube CLI is missing ({MLCUBE.relative_to(ROOT)}; scripts/test.sh installs it)")
+    if not executable or not os.access(executable, os.X_OK):
+        _unavailable(f"podman not found ({executable or 'not on PATH'}; CI installs it with "
+                     ".ci/setup.d/podman.sh, which writes .ci/podman/env)")
+    if os.geteuid() != 0:
+        _unavailable("needs rootful podman (run as root): the container writes host files as "
+                     f"uid {UID}, which rootless podman would map to a subordinate id")
+    info = subprocess.run([executable, "info"], env=env, capture_output=True, text=True)
+    if info.returncode != 0:
+        _unavailable(f"`podman info` fails: {info.stderr.strip()[-500:]}")
+    if subprocess.run([executable, "image", "exists", BASE_IMAGE], env=env).returncode != 0:
+        _unavailable(f"base image {BASE_IMAGE} is not in podman's storage and no registry is assumed "
+                     "reachable: run `bash .ci/setup.d/podman.sh` (or `podman pull python:3.11-slim`)")
+    # mlcube writes its system settings file to $HOME/mlcube.yaml: keep it out of the real home.
+    home = tmp_path_factory.mktemp("mlcube-home")
+    env.update(HOME=str(home), MLCUBE_SYSTEM_SETTINGS=str(home / "mlcube.yaml"))
+    env["PATH"] = os.pathsep.join([str(Path(executable).parent), env.get("PATH", "")])
+    return Podman(executable, env)
+
+
+def mlcube_run(podman: Podman, workspace: Path, tasks: list[str], *extra: str,
+               timeout: float = 1200) -> subprocess.CompletedProcess:
+    """`mlcube run` on the project's mlcube.yaml: always (re)builds the image, runs as UID:GID."""
+    cmd = [str(MLCUBE), "--log-level=info", "run", f"--mlcube={ROOT}", f"--task={','.join(tasks)}",
+           "--platform=docker", f"--workspace={workspace}", f"-Pdocker.docker={podman.executable}",
+           "-Pdocker.build_strategy=always", f"-Pdocker.cpu_args=-u {UID}:{GID}", *extra]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, env=podman.env, cwd=workspace.parent, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    _log(f"mlcube run --task={','.join(tasks)} {' '.join(extra)}: exit {proc.returncode} "
+         f"in {time.monotonic() - start:.1f} s")
+    return proc
+
+
+def tail(proc: subprocess.CompletedProcess, lines: int = 60) -> str:
+    return "\n".join(proc.stdout.splitlines()[-lines:])
+
+
+def new_workspace(path: Path) -> Path:
+    """parameters.yaml plus every mounted directory, pre-created and owned by UID:GID.
+
+    mlcube creates missing mount directories as the calling (root) user, where the
+    container user could not write; a real user's workspace is theirs already.
+    """
+    path.mkdir(parents=True)
+    shutil.copy(ROOT / "workspace" / "parameters.yaml", path / "parameters.yaml")
+    for sub in ("data", "submissions/selection", "submissions/debugging",
+                "results/selection", "results/debugging", "plots"):
+        (path / sub).mkdir(parents=True, exist_ok=True)
+    chown_tree(path)
+    return path
+
+
+def chown_tree(path: Path) -> None:
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, UID, GID, follow_symlinks=False)
+
+
+def local_cli(*args: str) -> subprocess.CompletedProcess:
+    """The same task through the local CLI (the test venv's python)."""
+    return subprocess.run([sys.executable, "-m", "benchmark", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def declared_tasks() -> list[str]:
+    return list(yaml.safe_load((ROOT / "mlcube.yaml").read_text())["tasks"])
+
+
+@dataclass
+class CubeRun:
+    workspace: Path
+    download: subprocess.CompletedProcess
+    offline: subprocess.CompletedProcess
+    offline_tasks: list[str]
+
+
+@pytest.fixture(scope="module")
+def cube(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> CubeRun:
+    """download (default network), then the baselines, evaluations and plot with --network=none."""
+    workspace = new_workspace(tmp_path_factory.mktemp("cube") / "workspace")
+    declared = declared_tasks()
+    offline_tasks = [t for t in BASELINE_TASKS if t in declared] + list(MAIN_TASKS)
+    download = mlcube_run(podman, workspace, ["download"])
+    offline = (mlcube_run(podman, workspace, offline_tasks, "--network=none") if download.returncode == 0
+               else subprocess.CompletedProcess([], -1, "(not run: download failed)"))
+    return CubeRun(workspace, download, offline, offline_tasks)
+
+
+def test_all_tasks_run_in_the_container(cube: CubeRun) -> None:
+    assert cube.download.returncode == 0, f"mlcube run --task=download failed:\n{tail(cube.download)}"
+    assert cube.offline.returncode == 0, \
+        f"mlcube run --task={','.join(cube.offline_tasks)} failed:\n{tail(cube.offline)}"
+    # The image was built by mlcube from our Dockerfile, and each task ran as UID:GID;
+    # the evaluation and plot containers had no network.
+    output = cube.download.stdout + cube.offline.stdout
+    assert " build " in output and str(ROOT / "Dockerfile") in output
+    runs = [line for line in cube.offline.stdout.splitlines() if "Command=" in line and " run " in line]
+    assert len(runs) == len(cube.offline_tasks), cube.offline.stdout[-3000:]
+    for line in runs:
+        assert f"-u {UID}:{GID}" in line and "--network=none" in line, line
+
+
+def require_ok(cube: CubeRun) -> None:
+    if cube.download.returncode != 0 or cube.offline.returncode != 0:
+        pytest.fail("the tasks failed in the container; see test_all_tasks_run_in_the_container", pytrace=False)
+
+
+def test_outputs_on_the_host_owned_by_the_container_user(cube: CubeRun) -> None:
+    require_ok(cube)
+    ws = cube.workspace
+    for results in ("results/selection/results.yaml", "results/debugging/results.yaml"):
+        assert (ws / results).is_file(), results
+    assert sorted((ws / "submissions" / "selection").iterdir()), "download wrote no example selection submission"
+    assert sorted((ws / "submissions" / "debugging").iterdir()), "download wrote no example debugging submission"
+    assert list((ws / "plots").glob("*.png")), f"no figures in plots/: {sorted(os.listdir(ws / 'plots'))}"
+    written = [p for sub in ("data", "submissions", "results", "plots") for p in (ws / sub).rglob("*")]
+    assert len(written) > 20
+    wrong = [f"{p.relative_to(ws)} {p.lstat().st_uid}:{p.lstat().st_gid}" for p in written
+             if (p.lstat().st_uid, p.lstat().st_gid) != (UID, GID)]
+    assert not wrong, f"not owned by {UID}:{GID}: {wrong[:10]}"
+
+
+def test_results_identical_to_a_local_cli_run(cube: CubeRun, tmp_path: Path) -> None:
+    require_ok(cube)
+    ws = cube.workspace
+    for task, kind in (("evaluate_selection", "selection"), ("evaluate_debugging", "debugging")):
+        out = tmp_path / kind
+        proc = local_cli(task, f"--data_path={ws / 'data'}", f"--submission_path={ws / 'submissions' / kind}",
+                         f"--parameters_file={ws / 'parameters.yaml'}", f"--output_path={out}")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert (out / "results.yaml").read_bytes() == (ws / "results" / kind / "results.yaml").read_bytes(), kind
+        # Every other result file too (e.g. the debugging curves).
+        assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in (ws / "results" / kind).iterdir())
+        for path in out.iterdir():
+            assert path.read_bytes() == (ws / "results" / kind / path.name).read_bytes(), path.name
+
+
+def test_bad_submission_fails_mlcube_run_with_the_error_line(podman: Podman, cube: CubeRun, tmp_path: Path) -> None:
+    if cube.download.returncode != 0:
+        pytest.fail("download failed in the container; see test_all_tasks_run_in_the_container", pytrace=False)
+    ws = new_workspace(tmp_path / "workspace")
+    shutil.copytree(cube.workspace / "data", ws / "data", dirs_exist_ok=True)
+    selection = ws / "submissions" / "selection"
+    example = next(p for p in sorted((cube.workspace / "submissions" / "selection").iterdir()) if p.is_dir())
+    shutil.copytree(example, selection / example.name)  # a valid submission next to the bad one
+    bad = selection / "bad"
+    shutil.copytree(example, bad)
+    lines = (bad / "Three.csv").read_text().splitlines()
+    image_id = lines[1].split(",")[0]
+    lines[1] = f"{image_id},7"  # a Confidence of 7: only 0 and 1 are allowed
+    (bad / "Three.csv").write_text("\n".join(lines) + "\n")
+    chown_tree(ws)
+
+    # The error the CLI reports for this input, without the host path prefix.
+    local = local_cli("evaluate_selection", f"--data_path={ws / 'data'}", f"--submission_path={selection}",
+                      f"--parameters_file={ws / 'parameters.yaml'}", f"--output_path={tmp_path / 'local'}")
+    assert local.returncode == 1, local.stderr[-3000:]
+    errors = [line for line in local.stderr.splitlines() if line.startswith("ERROR ")]
+    assert len(errors) == 1 and "Three.csv" in errors[0] and "7" in errors[0], local.stderr[-3000:]
+    message = errors[0].split(f"{selection}{os.sep}", 1)[-1]  # "bad/Three.csv:2: Confidence ..."
+    assert message.startswith("bad/Three.csv"), errors[0]
+
+    proc = mlcube_run(podman, ws, ["evaluate_selection"], "--network=none")
+    assert proc.returncode != 0, tail(proc)
+    shown = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ") and line.endswith(message)]
+    assert len(shown) == 1, f"expected one line ending with {message!r} in:\n{tail(proc)}"
+    # Exit code 1: the other submissions were still scored and the results written.
+    results = yaml.safe_load((ws / "results" / "selection" / "results.yaml").read_text())
+    assert results["submissions"]["bad"]["valid"] is False
+    assert results["submissions"][example.name]["valid"] is True
