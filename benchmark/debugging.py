@@ -89,7 +89,7 @@ class CleaningEvaluator:
         self.label = label
         self.n_train = len(X)
         self.mislabeled = self.noisy != self.clean
-        if project and X.shape[0] < X.shape[1]:
+        if project and X.shape[0] < X.shape[1] and rotation_invariant(self.classifier):
             with threadpool_limits(1):
                 U, S, Vt = np.linalg.svd(X, full_matrices=False)
                 self.Z, self.test_Z = U * S, test_X @ Vt.T
@@ -158,6 +158,18 @@ class CleaningEvaluator:
     def fits(self) -> int:
         """How many classifiers were trained so far."""
         return len(self._accuracy)
+
+
+def rotation_invariant(classifier: Mapping[str, Any]) -> bool:
+    """True when the model's optimum is unchanged by rotating the features (plain L2 penalty).
+
+    Only then may it be fitted on thin-SVD coordinates; an L1 or elastic-net penalty
+    (or none at all) falls back to the raw embeddings.
+    """
+    settings = make_classifier(classifier).get_params()
+    return (settings.get("penalty") in ("l2", "deprecated")
+            and settings.get("l1_ratio") in (None, 0, 0.0)
+            and settings.get("C", 1.0) != float("inf"))
 
 
 def _workers(n_jobs: int) -> int:

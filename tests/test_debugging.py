@@ -267,3 +267,16 @@ def test_bad_resources_stop_the_task(tmp_path, how, expected, caplog):
     assert not (tmp_path / "results").exists()
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and expected in errors[0]
+
+
+def test_non_l2_settings_fit_on_raw_embeddings_and_still_match():
+    from benchmark.debugging import rotation_invariant
+
+    assert rotation_invariant({}) and rotation_invariant({"C": 0.5, "tol": 1e-8})
+    settings = {"l1_ratio": 1.0, "solver": "saga", "tol": 1e-6, "max_iter": 20000, "random_state": 0}
+    assert not rotation_invariant(settings)
+    X, noisy, clean, tX, ty = make_problem(20, 40, 11)
+    order = np.arange(20)[::-1]
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, classifier=settings)
+    assert evaluator.Z is not None and evaluator.Z.shape == X.shape  # no projection
+    np.testing.assert_array_equal(evaluator.curve(order), naive_curve(X, noisy, clean, tX, ty, order, settings))

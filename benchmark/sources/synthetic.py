@@ -36,6 +36,13 @@ def _concept_rows(rng: np.random.Generator, rows: int, directions: np.ndarray,
     return X
 
 
+def two_gaussian_classes(rng: np.random.Generator, n: int, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """n rows of two balanced classes, N(+-DEBUG_SIGNAL * direction, I), as float32 like DataPerf's encodings."""
+    labels = (rng.random(n) < 0.5).astype(np.int64)
+    X = rng.standard_normal((n, len(direction))) + DEBUG_SIGNAL * (2 * labels[:, None] - 1) * direction
+    return X.astype(np.float32), labels
+
+
 def build_synthetic(params: Parameters, data_root: Path, submission_root: Path | None) -> list[Path]:
     s = params.download.synthetic
     tasks = sorted(params.selection.tasks)
@@ -88,9 +95,7 @@ def build_synthetic(params: Parameters, data_root: Path, submission_root: Path |
         clean = None
         for split, rel in (("train", spec.train), ("val", spec.val), ("test", spec.test)):
             n = sizes[split]
-            labels = (rng.random(n) < 0.5).astype(np.int64)
-            X = (rng.standard_normal((n, s.debugging_dim))
-                 + DEBUG_SIGNAL * (2 * labels[:, None] - 1) * direction).astype(np.float32)
+            X, labels = two_gaussian_classes(rng, n, direction)
             ids = layout.image_ids(f"debug-{s.seed}-{data_id}-{split}", n)
             shown = labels
             if split == "train":
