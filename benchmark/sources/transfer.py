@@ -184,19 +184,16 @@ def describe(exc: BaseException) -> str:
         if isinstance(e, urllib3.exceptions.NameResolutionError) or "Name or service not known" in str(e) \
                 or "getaddrinfo failed" in str(e) or "nodename nor servname" in str(e):
             return "DNS lookup failed (no network, or the host name is wrong)"
-    for e in chain:
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
-            return "timed out"
-        if isinstance(e, urllib3.exceptions.MaxRetryError) and e.reason is not None:
-            if isinstance(e.reason, urllib3.exceptions.NewConnectionError):
-                return f"cannot connect ({_last_part(str(e.reason))})"
-        if isinstance(e, (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)):
-            return "connection closed before the end of the file"
+    for kinds, cause in (((ConnectionRefusedError,), "connection refused"),
+                         ((requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError), "timed out")):
+        if any(isinstance(e, kinds) for e in chain):
+            return cause
+    reason = next((e.strerror for e in chain if isinstance(e, OSError)
+                   and not isinstance(e, requests.RequestException) and e.strerror), None)
+    if any(isinstance(e, (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError))
+           for e in chain):
+        return "the connection broke off" + (f" ({reason})" if reason else " before the end of the answer")
+    if reason:  # the operating system's word: network unreachable, ...
+        return f"network error ({reason})"
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
-
-
-def _last_part(text: str) -> str:
-    return text.rsplit(": ", 1)[-1].strip("')\" ") or text
