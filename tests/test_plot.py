@@ -221,9 +221,16 @@ def expected_ranking(subs: dict, metric: str, higher: bool) -> list[str]:
 
 
 # --------------------------------------------------------------------------- rendering
-def test_ten_submissions_render_every_figure(tmp_path):
-    paths = write_workspace(tmp_path)
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    """Ten submissions (one invalid, one without time files, one stray file), rendered once for reading."""
+    paths = write_workspace(tmp_path_factory.mktemp("ten"))
     assert run_plot(paths) == 0
+    return paths
+
+
+def test_ten_submissions_render_every_figure(rendered):
+    paths = rendered
     names = sorted(p.name for p in paths["out"].iterdir())
     assert names == sorted(["report.html", "selection_f1.png", "debugging_overview.png",
                             *(f"debugging_{d}.png" for d in DATA_IDS)])
@@ -233,9 +240,8 @@ def test_ten_submissions_render_every_figure(tmp_path):
         assert b"Software" not in png.read_bytes()[:4096]  # no matplotlib version stamp
 
 
-def test_report_tables_match_results(tmp_path):
-    paths = write_workspace(tmp_path)
-    assert run_plot(paths) == 0
+def test_report_tables_match_results(rendered):
+    paths = rendered
     page = Tables((paths["out"] / "report.html").read_text(encoding="utf-8"))
     sel = yaml.safe_load((paths["results"] / "selection" / "results.yaml").read_text())["submissions"]
     dbg_all = yaml.safe_load((paths["results"] / "debugging" / "results.yaml").read_text())
@@ -305,9 +311,8 @@ def test_report_tables_match_results(tmp_path):
     assert yaml.safe_load(page.pre["settings-debugging"]) == dbg_all["settings"]
 
 
-def test_report_is_self_contained_and_embeds_the_pngs(tmp_path):
-    paths = write_workspace(tmp_path)
-    assert run_plot(paths) == 0
+def test_report_is_self_contained_and_embeds_the_pngs(rendered):
+    paths = rendered
     text = (paths["out"] / "report.html").read_text(encoding="utf-8")
     page = Tables(text)
     embedded = sorted(base64.b64decode(img["src"].split(",", 1)[1]) for img in page.images)
@@ -319,9 +324,8 @@ def test_report_is_self_contained_and_embeds_the_pngs(tmp_path):
         assert needle not in text
 
 
-def test_reruns_are_byte_identical(tmp_path):
-    paths = write_workspace(tmp_path)
-    assert run_plot(paths) == 0
+def test_reruns_are_byte_identical(rendered, tmp_path):
+    paths = rendered
     first = {p.name: p.read_bytes() for p in paths["out"].iterdir()}
     assert run_plot(paths) == 0
     assert {p.name: p.read_bytes() for p in paths["out"].iterdir()} == first
@@ -329,9 +333,8 @@ def test_reruns_are_byte_identical(tmp_path):
     assert {p.name: p.read_bytes() for p in (tmp_path / "elsewhere").iterdir()} == first
 
 
-def test_same_method_same_colour_everywhere(tmp_path):
-    paths = write_workspace(tmp_path)
-    assert run_plot(paths) == 0
+def test_same_method_same_colour_everywhere(rendered):
+    paths = rendered
     html_text = (paths["out"] / "report.html").read_text(encoding="utf-8")
     colour_of: dict[str, set[str]] = {}
     for colour, name in re.findall(r'<span class="swatch" style="background:(#[0-9a-f]{6})"></span>([^<]+)<',
@@ -439,6 +442,9 @@ BAD_INPUTS = {
                               "submission 'ghost' is not in debugging/results.yaml"),
     "curves missing a scored pair": ("debugging/curves.csv", "submission,data_id,fixes,accuracy\n",
                                      "no curve for aum on d1v7"),
+    "data_id naming a path": ("debugging/results.yaml",
+                              "submissions: {}\ndata_ids:\n  ../evil: {n_train: 1}\n",
+                              "data_ids.../evil: a data_id is letters, digits, - and _"),
     "binary": ("debugging/results.yaml", "\udcff", "not UTF-8"),
 }
 
@@ -487,6 +493,19 @@ def test_cli_prints_exactly_one_line(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "results.yaml" in lines[0] and "invalid YAML" in lines[0], done.stderr
+
+
+def test_ties_share_a_rank_and_invalid_come_last(tmp_path):
+    from benchmark.plotting.ranking import ranked
+
+    data = {"leaderboard_metric": "mean_score", "data_ids": {}, "submissions": {
+        name: {"valid": metric is not None, "mean_score": metric, "errors": [] if metric is not None else ["x"],
+               "data_ids": {}}
+        for name, metric in (("b", 0.2), ("a", 0.2), ("c", 0.1), ("z", None), ("d", 0.3))}}
+    path = tmp_path / "results.yaml"
+    path.write_text(yaml.safe_dump(data))
+    order = [(rank, s.name) for rank, s in ranked(inputs.load_results(path, "debugging"))]
+    assert order == [(1, "c"), (2, "a"), (2, "b"), (4, "d"), (None, "z")]
 
 
 def test_decade_labels_and_durations():

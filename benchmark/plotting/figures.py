@@ -34,7 +34,7 @@ class Figure:
 def _titles(fig: plt.Figure, ax: plt.Axes, title: str, subtitle: str) -> None:
     """Bold title over a grey subtitle, left-aligned with the axes (the subtitle clears a top axis)."""
     ax.set_title(subtitle, loc="left", fontsize=9, color="#444444", fontweight="normal", pad=8)
-    fig.canvas.draw()  # lay out the top axis so the title can sit above the subtitle
+    fig.draw_without_rendering()  # lay out the top axis so the title can sit above the subtitle
     box = ax.title.get_window_extent().transformed(fig.transFigure.inverted())
     gap = 5 / (72 * fig.get_figheight())  # 5 points, whatever the figure size
     fig.text(ax.get_position().x0, box.y1 + gap, title, fontsize=12, fontweight="bold", ha="left",
@@ -112,9 +112,8 @@ def debugging_curves(debugging: Results, data_id: str, curves: dict[tuple[str, s
                 f"test points.  Dot: target reached; score = points inspected by then ÷ {n} (lower is better).")
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="method — score",
                   title_fontproperties={"weight": "bold", "size": 9})
-        missing = [f"{s.name} ({s.parts[data_id]['error'] if data_id in s.parts else 'no ordering for it'})"
-                   for _, s in ranked(debugging) if s not in methods]
-        _note(fig, ax, [f"Not scored on {data_id}: " + "; ".join(missing)] if missing else [])
+        missing = [s.name for _, s in ranked(debugging) if s not in methods]
+        _note(fig, ax, [f"Not scored on {data_id} (errors in report.html): " + ", ".join(missing)] if missing else [])
         png = png_bytes(fig, dpi)
     caption = (f"Test accuracy on {data_id} after fixing the labels of the first k points of each method's "
                f"order; dashed: before cleaning, dotted: target ({summary['target_acc']:.3f}).")

@@ -115,6 +115,8 @@ def load_results(path: Path, kind: str) -> Results | None:
     if kind == "debugging":
         for data_id, summary in sorted(check.mapping(check.required(top, "data_ids", ""), "data_ids").items()):
             where = f"data_ids.{data_id}"
+            if not data_id or not all(c.isascii() and (c.isalnum() or c in "-_") for c in data_id):
+                raise InputError(f"{where}: a data_id is letters, digits, - and _ (it names a figure file)", path)
             summary = check.mapping(summary, where)
             data_ids[data_id] = {k: check.number(check.required(summary, k, where), f"{where}.{k}")
                                  for k in DATA_ID_SUMMARY}

@@ -145,6 +145,8 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
                      [("Submission", True), ("Task", True),
                       *[(SELECTION_HEADERS[m], False) for m in SELECTION_METRICS]], detail))
     out += [figure_html(f) for f in figures]
+    if not figures:
+        out.append('<p class="empty">No figure: no submission has an F1 on any task.</p>')
     out.append("</section>")
     return "\n".join(out)
 
@@ -230,6 +232,11 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
     out += [figure_html(f) for f in figures]
     if not figures:
         out.append('<p class="empty">No figures: no method was scored on any data_id.</p>')
+    else:
+        drawn = {f.filename for f in figures}
+        for d in ids:
+            if f"debugging_{d}.png" not in drawn:
+                out.append(f'<p class="empty">No figure for {e(d)}: no method was scored on it.</p>')
     out.append("</section>")
     return "\n".join(out)
 
