@@ -13,6 +13,7 @@ import io
 import logging
 import re
 import socket
+import stat
 import tarfile
 import threading
 import time
@@ -324,6 +325,32 @@ def test_server_without_range_support_starts_over(server, tmp_path):
     assert server.hits["/norange.bin"] == 2
 
 
+def test_no_blind_resume_without_sha256_or_validator(server, tmp_path):
+    """Without a sha256 and an ETag, splicing old and new bytes could go unnoticed: start over."""
+    data = b"unverifiable" * 50_000
+    first = {"done": False}
+    served = static(data, etag=None)
+
+    def route(h: Handler, query: dict) -> None:
+        if not first["done"]:
+            first["done"] = True
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data[:1000])
+            h.wfile.flush()
+            h.close_connection = True
+            return
+        served(h, query)
+
+    server.routes["/u.bin"] = route
+    params = params_for(with_pool(server, [{"url": server.url("/u.bin"), "destination": "selection",
+                                            "path": "u.bin"}]))
+    fetch_resources(params, tmp_path)
+    assert (tmp_path / "selection/u.bin").read_bytes() == data
+    assert [h.get("Range") for path, _, h in server.log if path == "/u.bin"] == [None, None]
+
+
 def test_part_file_from_a_failed_run_is_resumed_by_the_next(server, tmp_path):
     data = b"abcdefgh" * 100_000
     server.routes["/p.bin"] = cut_once(data)
@@ -448,6 +475,20 @@ def test_tar_links_pointing_outside_are_refused(server, tmp_path, members):
         fetch_resources(params, data_root)
     assert listing(data_root) == []
     assert not (tmp_path / "outside").exists() and not (tmp_path / "evil.txt").exists()
+
+
+def test_zip_symlink_pointing_outside_is_refused(server, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        info = zipfile.ZipInfo("innocent")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "../../../home")
+        zf.writestr("innocent/.bashrc", "evil")
+    server.routes["/l.zip"] = static(buffer.getvalue())
+    params = params_for([{"url": server.url("/l.zip"), "destination": "selection", "kind": "zip"}])
+    with pytest.raises(InputError, match="link 'innocent' -> '../../../home' points outside the archive"):
+        fetch_resources(params, tmp_path / "data")
+    assert listing(tmp_path / "data") == []
 
 
 def test_tar_link_inside_is_kept(server, tmp_path):

@@ -164,7 +164,7 @@ def _download(plan: _Plan, http: HttpSource, session: requests.Session, part: Pa
             return session.get(r.url, headers=headers, stream=True, timeout=http.timeout_s)
         log.info("%s: fetching", r.url)
     try:
-        return transfer(opener, part, plan.label, http.max_tries, http.backoff_s)
+        return transfer(opener, part, plan.label, http.max_tries, http.backoff_s, checked=r.sha256 is not None)
     except (TransferError, gdrive.DriveError) as exc:
         raise InputError(f"download of {r.url} failed: {exc}") from None
 

@@ -52,14 +52,22 @@ class Transferred:
     resumed: bool  # some bytes came from an earlier attempt (or run)
 
 
-def transfer(open_response: Opener, part: Path, label: str, max_tries: int, backoff_s: float) -> Transferred:
-    """Fetch into ``part`` (resuming what is there); raise TransferError with the cause."""
+def transfer(open_response: Opener, part: Path, label: str, max_tries: int, backoff_s: float,
+             checked: bool = True) -> Transferred:
+    """Fetch into ``part`` (resuming what is there); raise TransferError with the cause.
+
+    ``checked``: the caller verifies a sha256 afterwards. Without one, a ``.part``
+    is only resumed when the server gave a validator for If-Range; otherwise a
+    file changed on the server could be spliced unnoticed, so it starts over.
+    """
     validator_file = part.with_name(part.name + ".validator")
     resumed = False
     attempt = 0
     while True:
         attempt += 1
         try:
+            if part.exists() and not checked and not validator_file.exists():
+                part.unlink()
             size, digest, from_offset = _attempt(open_response, part, validator_file, label)
             resumed = resumed or from_offset > 0
             validator_file.unlink(missing_ok=True)
