@@ -31,7 +31,7 @@ from benchmark import cli
 from benchmark.errors import InputError
 from benchmark.logs import log, setup
 from benchmark.parameters import parameters_from_dict
-from benchmark.sources import gdrive, transfer
+from benchmark.sources import archives, gdrive, transfer
 from benchmark.sources.http import STAGING, fetch_resources
 
 WORKSPACE_PARAMETERS = Path(__file__).resolve().parents[1] / "workspace" / "parameters.yaml"
@@ -42,6 +42,10 @@ DRIVE_ID = "1AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 @pytest.fixture(autouse=True)
 def local_only(monkeypatch):
     """Only 127.0.0.1 resolves; no proxies. A stray request to a real host fails instead of leaving."""
+    local_only_again(monkeypatch)
+
+
+def local_only_again(monkeypatch) -> None:
     real = socket.getaddrinfo
 
     def getaddrinfo(host, *args, **kwargs):
@@ -548,6 +552,16 @@ def test_drive_small_file_comes_directly(server, tmp_path):
     assert server.hits == Counter({"/uc": 1})
 
 
+def test_older_drive_confirmation_variants():
+    page_url = f"https://drive.google.com/uc?export=download&id={DRIVE_ID}"
+    link_page = f'<a id="uc-download-link" href="/uc?export=download&amp;confirm=Ab1_&amp;id={DRIVE_ID}">Download</a>'
+    assert gdrive.next_url(link_page, page_url, {}) == \
+        f"https://drive.google.com/uc?export=download&confirm=Ab1_&id={DRIVE_ID}"
+    assert gdrive.next_url("<html>scan warning</html>", page_url, {"download_warning_123_abc": "XyZ"}) == \
+        f"{page_url}&confirm=XyZ"
+    assert gdrive.next_url("<html><form action='/signin'><input name='user'></form></html>", page_url, {}) is None
+
+
 def test_drive_page_without_a_way_to_the_file(server, tmp_path):
     page = b"<html><head><title>Google Drive - Quota exceeded</title></head><body>Too many users</body></html>"
     server.routes["/uc"] = static(page, content_type="text/html")
@@ -664,6 +678,33 @@ def test_disk_full_while_writing(server, tmp_path, monkeypatch):
     assert listing(tmp_path) == []
 
 
+def test_disk_full_while_extracting_keeps_the_verified_archive_for_the_next_run(server, tmp_path, monkeypatch):
+    archive = make_zip({"a.txt": b"a" * 1000, "b.txt": b"b" * 1000})
+    server.routes["/r.zip"] = static(archive)
+    params = params_for(with_pool(server, [{"url": server.url("/r.zip"), "destination": "debugging",
+                                            "kind": "zip", "sha256": sha(archive)}]))
+    real_open = open
+
+    def full_open(path, mode="r", *args, **kwargs):
+        if Path(path).name == "b.txt" and "w" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(archives, "open", full_open, raising=False)
+    with pytest.raises(InputError, match=r"r\.zip failed: cannot write .*b\.txt: No space left on device"):
+        fetch_resources(params, tmp_path)
+    assert listing(tmp_path) == []  # a.txt was extracted, but never moved into place
+    assert not list((tmp_path / STAGING).glob("extract-*")) and not list((tmp_path / STAGING).glob("*.json"))
+    assert len(list((tmp_path / STAGING).glob("*.part"))) == 1  # verified bytes, hidden, kept for next time
+
+    monkeypatch.undo()
+    local_only_again(monkeypatch)
+    fetch_resources(params, tmp_path)
+    assert (tmp_path / "debugging/b.txt").read_bytes() == b"b" * 1000
+    ranges = [h.get("Range") for path, _, h in server.log if path == "/r.zip"]
+    assert ranges == [None, f"bytes={len(archive)}-"]  # answered 416: the .part was already whole
+
+
 def test_not_enough_disk_space_is_caught_before_writing(server, tmp_path, monkeypatch):
     server.routes["/d.bin"] = static(b"z" * 100_000)
     real = transfer.shutil.disk_usage
@@ -702,24 +743,24 @@ def test_cli_download_then_evaluate_selection(server, tmp_path):
     demo_params = parameters_from_dict({**raw, "download": {**raw["download"], "source": "demo"}})
     original, submissions = tmp_path / "original", tmp_path / "submissions"
     build_demo(demo_params, original, submissions)
-    archives = {}
+    zips = {}
     for destination in ("selection", "debugging"):
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted((original / destination).rglob("*")):
                 if path.is_file():
                     zf.write(path, f"dataperf-{destination}/{path.relative_to(original / destination).as_posix()}")
-        archives[destination] = buffer.getvalue()
-        server.routes[f"/{destination}.zip"] = static(archives[destination])
-    drive(server, archives["debugging"])  # the debugging set comes as a Drive link, like the originals
+        zips[destination] = buffer.getvalue()
+        server.routes[f"/{destination}.zip"] = static(zips[destination])
+    drive(server, zips["debugging"])  # the debugging set comes as a Drive link, like the originals
 
     raw["download"] = {"source": "http", "http": {
         "backoff_s": 0.001, "drive_base_url": server.base,
         "resources": [
             {"url": server.url("/selection.zip"), "destination": "selection", "kind": "zip",
-             "sha256": sha(archives["selection"]), "strip_components": 1},
+             "sha256": sha(zips["selection"]), "strip_components": 1},
             {"url": f"https://drive.google.com/file/d/{DRIVE_ID}/view?usp=sharing", "destination": "debugging",
-             "kind": "zip", "sha256": sha(archives["debugging"]), "strip_components": 1},
+             "kind": "zip", "sha256": sha(zips["debugging"]), "strip_components": 1},
         ]}}
     parameters = tmp_path / "parameters.yaml"
     parameters.write_text(yaml.safe_dump(raw), encoding="utf-8")
