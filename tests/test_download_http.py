@@ -710,7 +710,7 @@ def test_not_enough_disk_space_is_caught_before_writing(server, tmp_path, monkey
     real = transfer.shutil.disk_usage
     monkeypatch.setattr(transfer.shutil, "disk_usage", lambda p: real(p)._replace(free=10))
     params = params_for([{"url": server.url("/d.bin"), "destination": "selection", "path": "d.bin"}])
-    with pytest.raises(InputError, match="not enough disk space .*need 100000 bytes, 10 free"):
+    with pytest.raises(InputError, match=r"not enough disk space .*need 100000 bytes \(97.7kB\), 10 free"):
         fetch_resources(params, tmp_path)
 
 

@@ -37,7 +37,7 @@ from ..logs import log
 from ..parameters import HttpResource, HttpSource, Parameters
 from . import archives, gdrive
 from .manifest import Manifest
-from .transfer import Opener, TransferError, Transferred, hash_file, transfer
+from .transfer import Opener, TransferError, Transferred, hash_file, human, transfer
 
 STAGING = ".download"  # under output_path: .part files, extraction folders, records
 USER_AGENT = "dataperf-vision-harness (python-requests)"
@@ -182,7 +182,7 @@ def _extract_and_place(plan: _Plan, archive: Path, target: Path, staging: Path, 
     """Extract into a fresh folder next to the staging files; move entries into place when complete."""
     r = plan.resource
     free = shutil.disk_usage(staging).free
-    log.info("%s: extracting (at most %d bytes; %d free)", r.url, max_bytes, free)
+    log.info("%s: extracting (at most %s; %s free)", r.url, human(max_bytes), human(free))
     work = Path(tempfile.mkdtemp(prefix=f"extract-{plan.name}-", dir=staging))
     try:
         entries = archives.extract(archive, r.kind, work, max_bytes, r.strip_components)  # type: ignore[arg-type]

@@ -133,8 +133,8 @@ def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str
         if total is not None:
             free = shutil.disk_usage(part.parent).free
             if total - offset > free:
-                raise TransferError(f"not enough disk space in {part.parent}: need {total - offset} bytes, "
-                                    f"{free} free")
+                raise TransferError(f"not enough disk space in {part.parent}: need {total - offset} bytes "
+                                    f"({human(total - offset)}), {free} free")
         size = offset
         with open(part, mode) as out, _progress(label, total, offset) as bar:
             for chunk in response.raw.stream(CHUNK, decode_content=False):
@@ -150,7 +150,7 @@ def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str
 def _progress(label: str, total: int | None, initial: int) -> tqdm:
     interactive = sys.stderr.isatty()
     return tqdm(total=total, initial=initial, desc=label, unit="B", unit_scale=True, unit_divisor=1024,
-                file=sys.stderr, leave=interactive, dynamic_ncols=True,
+                file=sys.stderr, leave=True, dynamic_ncols=True,
                 mininterval=0.5 if interactive else 30.0)  # logs get a line every 30 s, not a flood
 
 
@@ -174,6 +174,10 @@ def _hash_file(path: Path) -> "hashlib._Hash":
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest
+
+
+def human(size: int) -> str:
+    return tqdm.format_sizeof(size, "B", 1024)
 
 
 def hash_file(path: Path) -> str:
