@@ -36,7 +36,8 @@ if ! "$PODMAN" image exists "$ROOTFS_TAG"; then
   rm -rf "$work"/rootfs/var/cache/apt/*.bin "$work"/rootfs/var/lib/apt/lists/* \
          "$work"/rootfs/usr/share/doc/* "$work"/rootfs/usr/share/man/* "$work"/rootfs/usr/share/info/*
   log "podman import -> $ROOTFS_TAG"
-  tar -C "$work/rootfs" --numeric-owner -c . | "$PODMAN" import - "$ROOTFS_TAG" >/dev/null
+  tar -C "$work/rootfs" --numeric-owner -c . | "$PODMAN" import - "$ROOTFS_TAG" >"$work/import.log" 2>&1 \
+    || { cat "$work/import.log" >&2; log "podman import failed"; exit 1; }
   rm -rf "$work/rootfs"
 fi
 

@@ -13,7 +13,8 @@
 #      e.g.  set -a; . .ci/podman/env; set +a; podman images
 #   3. Builds the stand-in docker.io/library/python:3.11-slim (.ci/podman/build-base.sh) only
 #      when it is missing from that storage, so it is cached between runs on the same machine.
-#   4. Smoke-tests `podman run` as a non-root user id without network.
+#   4. Prunes stopped containers and untagged images, then smoke-tests `podman run` as a
+#      non-root user id without network.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$(pwd)"
@@ -63,6 +64,11 @@ else
   $sudo env PODMAN="$PODMAN" CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" \
     bash "$dir/build-base.sh" || die "could not build the stand-in base image $BASE_TAG"
 fi
+
+# Bound the storage across runs: stopped containers and untagged images (old builds of the
+# project image; the layer cache under the tagged images is kept).
+$sudo "$PODMAN" container prune -f >/dev/null 2>&1 || true
+$sudo "$PODMAN" image prune -f >/dev/null 2>&1 || true
 
 out="$($sudo "$PODMAN" run --rm --network=none -u 4321:4321 "$BASE_TAG" \
         python -c 'import os, sys; print(os.getuid(), sys.version_info[:2] == (3, 11))' 2>&1)" \
