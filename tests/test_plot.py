@@ -322,6 +322,26 @@ def test_report_is_self_contained_and_embeds_the_pngs(rendered):
     assert "&lt;script&gt;" in text
     for needle in ("http://", "https://", "<link", "@import", "url("):
         assert needle not in text
+    assert balanced(text) == []
+
+
+def balanced(page: str) -> list:
+    """Mismatched or unclosed tags (void elements aside): [] for a well-formed page."""
+    problems, stack = [], []
+
+    class Nesting(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("meta", "img", "br", "hr", "input", "link"):
+                stack.append(tag)
+
+        def handle_endtag(self, tag):
+            if stack and stack[-1] == tag:
+                stack.pop()
+            else:
+                problems.append((tag, self.getpos()))
+
+    Nesting().feed(page)
+    return problems + stack
 
 
 def test_reruns_are_byte_identical(rendered, tmp_path):

@@ -9,6 +9,7 @@ is skipped when Chromium is absent; with CI=true that is a failure instead
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import select
@@ -17,8 +18,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from PIL import Image  # installed with matplotlib
 
 from test_plot import DATA_IDS, TASKS, TEN, run_plot, write_workspace
 
@@ -196,6 +199,10 @@ def test_report_renders_in_headless_chromium(tmp_path, chromium):
         assert image["complete"] and image["width"] > 300 and image["shown"] > 300, image
     assert not facts["overflowX"]  # wide tables scroll inside their box, not the page
     assert screenshot[:8] == b"\x89PNG\r\n\x1a\n" and len(screenshot) > 50_000
+    pixels = np.asarray(Image.open(io.BytesIO(screenshot)).convert("RGB"))
+    assert pixels.shape[1] == 1280 and pixels.shape[0] == facts["height"]
+    assert tuple(pixels[20, 20]) == (0x16, 0x32, 0x4F)  # the header's colour: the stylesheet applied
+    assert (pixels.min(axis=2) < 200).mean() > 0.05  # text, tables and figures, not a blank page
 
 
 def test_only_invalid_report_renders_its_errors(tmp_path, chromium):

@@ -25,6 +25,8 @@ NOTE_WIDTH = 110
 
 @dataclass(frozen=True)
 class Figure:
+    """One rendered figure: written as ``filename`` and embedded in report.html with its caption."""
+
     filename: str
     title: str
     caption: str
@@ -49,7 +51,7 @@ def _decade_label(seconds: float) -> str:
 
 
 def _log_seconds_axis(ax: plt.Axes, low: float, high: float) -> None:
-    """Whole decades on a log axis, ticks labelled with units (100 µs, 1 ms, 1 s, 10 min ...)."""
+    """Whole decades on a log axis (at least two), ticks labelled with units: 100 µs, 1 ms, 1 s, 100 s."""
     lo = 10.0 ** math.floor(math.log10(low))
     hi = 10.0 ** math.ceil(math.log10(high))
     if hi / lo < 100:  # at least two decades, so there are ticks to read

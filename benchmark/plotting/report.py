@@ -84,7 +84,7 @@ def name_cell(name: str, colours: dict[str, str]) -> str:
 
 def table(table_id: str, caption: str, headers: Iterable[tuple[str, bool]], rows: list[str]) -> str:
     """headers: (label, is_text); rows: ready ``<tr>`` strings."""
-    head = "".join(f'<th scope="col"{" class=" + chr(34) + "text" + chr(34) if text else ""}>{e(label)}</th>'
+    head = "".join(f'<th scope="col" class="text">{e(label)}</th>' if text else f'<th scope="col">{e(label)}</th>'
                    for label, text in headers)
     body = "\n".join(rows) if rows else ""
     return (f'<div class="scroll"><table id="{e(table_id)}"><caption>{e(caption)}</caption>\n'
