@@ -24,11 +24,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from .classifier import make_classifier
+from .execution import Backend, LocalBackend
 
 DEFAULT_CLASSIFIER: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
 
@@ -60,8 +59,9 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
     return np.asarray(curve)
 
 
-def _fit_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
+def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
                 classifier: Mapping[str, Any] | None) -> list[float]:
+    """One job: test accuracies of a batch of label states (rows of ``states``)."""
     with threadpool_limits(1):  # same float reductions whatever the process layout
         return [fit_accuracy(Z, labels, test_Z, test_y, classifier) for labels in states]
 
@@ -75,7 +75,8 @@ class CleaningEvaluator:
 
     def __init__(self, X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
                  test_y: np.ndarray, classifier: Mapping[str, Any] | None = DEFAULT_CLASSIFIER,
-                 n_jobs: int = 1, project: bool = True, progress: bool = False, label: str = ""):
+                 n_jobs: int = 1, project: bool = True, progress: bool = False, label: str = "",
+                 backend: Backend | None = None):
         X = np.asarray(X, dtype=np.float64)
         test_X = np.asarray(test_X, dtype=np.float64)
         self.noisy = np.asarray(noisy, dtype=np.int64)
@@ -84,7 +85,7 @@ class CleaningEvaluator:
             raise ValueError("X, noisy and clean must have the same number of rows")
         self.test_y = np.asarray(test_y, dtype=np.int64)
         self.classifier = dict(classifier or {})
-        self.n_jobs = n_jobs
+        self.backend = backend or LocalBackend(n_jobs)
         self.progress = progress
         self.label = label
         self.n_train = len(X)
@@ -119,19 +120,14 @@ class CleaningEvaluator:
         if not todo:
             return
         keys = sorted(todo)  # a fixed job layout, whatever order states arrived in
-        chunks = np.array_split(np.arange(len(keys)), max(1, min(len(keys), 4 * _workers(self.n_jobs))))
-        jobs = (delayed(_fit_states)(self.Z, np.stack([todo[keys[i]] for i in chunk]),
-                                     self.test_Z, self.test_y, self.classifier)
-                for chunk in chunks if len(chunk))
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        with tqdm(total=len(keys), desc=f"fits {self.label}".strip(), unit="fit",
-                  disable=not self.progress, leave=False) as bar:
-            done = 0
-            for accuracies in results:
-                for accuracy in accuracies:
-                    self._accuracy[keys[done]] = accuracy
-                    done += 1
-                bar.update(len(accuracies))
+        chunks = [c for c in np.array_split(np.arange(len(keys)), max(1, min(len(keys), 4 * self.backend.workers))) if len(c)]
+        shared = {"Z": self.Z, "test_Z": self.test_Z, "test_y": self.test_y, "classifier": self.classifier}
+        batches = [np.stack([todo[keys[i]] for i in chunk]) for chunk in chunks]
+        results = self.backend.map(_fit_states, batches, shared, desc=f"fits {self.label}".strip(),
+                                   progress=self.progress)
+        for chunk, accuracies in zip(chunks, results):
+            for i, accuracy in zip(chunk, accuracies):
+                self._accuracy[keys[i]] = accuracy
 
     def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """acc(0..len(order)) for each order; every distinct state fitted at most once."""
@@ -170,13 +166,6 @@ def rotation_invariant(classifier: Mapping[str, Any]) -> bool:
     return (settings.get("penalty") in ("l2", "deprecated")
             and settings.get("l1_ratio") in (None, 0, 0.0)
             and settings.get("C", 1.0) != float("inf"))
-
-
-def _workers(n_jobs: int) -> int:
-    import os
-
-    cores = os.cpu_count() or 1
-    return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
 
 
 @dataclass(frozen=True)

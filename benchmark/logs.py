@@ -12,4 +12,4 @@ def setup(verbose: bool = False) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         log.addHandler(handler)
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    log.propagate = False
+    log.propagate = True  # tests and embedding applications can still capture records

@@ -143,7 +143,7 @@ def test_reruns_and_parallel_runs_are_byte_identical(tmp_path):
         files.submit(data_id, "m", np.random.default_rng(1).permutation(files.n))
     parallel = tmp_path / "p.yaml"
     raw = yaml.safe_load(files.params_file.read_text())
-    raw["debugging"]["n_jobs"] = 2
+    raw["execution"] = {"n_jobs": 2}
     parallel.write_text(yaml.safe_dump(raw))
     assert files.evaluate(tmp_path / "r1") == 0
     assert files.evaluate(tmp_path / "r2") == 0

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from ..debugging import CleaningEvaluator, score_curve
 from ..errors import InputError
+from ..execution import Backend, backend_for
 from ..logs import log
 from ..parameters import Parameters, load_parameters
 from ..resources import DebuggingData, load_debugging_data
@@ -72,6 +73,17 @@ def evaluate(params: Parameters, data_root: Path, submission_root: Path,
     dbg = params.debugging
     datasets = load_all(params, data_root)
     methods, stray = find_orderings(submission_root, sorted(datasets))
+    backend = backend_for(params)
+    try:
+        return _evaluate(params, datasets, methods, stray, submission_root, backend, progress)
+    finally:
+        backend.close()
+
+
+def _evaluate(params: Parameters, datasets: dict[str, DebuggingData], methods: dict[str, dict[str, Path]],
+              stray: list[InputError], submission_root: Path, backend: Backend,
+              progress: bool) -> tuple[dict[str, Any], list[tuple[str, str, np.ndarray]]]:
+    dbg = params.debugging
     entries: dict[str, dict[str, Any]] = {m: {} for m in methods}
     curves: list[tuple[str, str, np.ndarray]] = []
     summaries: dict[str, Any] = {}
@@ -94,7 +106,7 @@ def evaluate(params: Parameters, data_root: Path, submission_root: Path,
                 orders.pop(method, None)
                 entries[method][data_id] = {"error": error.message}
         evaluator = CleaningEvaluator(data.train.X, data.train.y, data.clean_labels, data.test.X, data.test.y,
-                                      dbg.classifier, n_jobs=dbg.n_jobs, progress=progress, label=data_id)
+                                      dbg.classifier, progress=progress, label=data_id, backend=backend)
         names = sorted(orders)
         for method, curve in zip(names, evaluator.curves([orders[m] for m in names])):
             result = score_curve(curve, evaluator.clean_accuracy, orders[method], data.mislabeled,

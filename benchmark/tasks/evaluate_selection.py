@@ -6,10 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from ..errors import InputError, ResourceError
+from ..execution import backend_for
 from ..logs import log
 from ..parameters import Parameters, load_parameters
-from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
+from ..resources import CandidatePool, read_test_set
 from ..results import write_yaml
 from ..selection import SelectionMetrics, mean_f1, score_training_set
 from ..submissions import SelectionCsv, read_selection_csv
@@ -74,20 +77,39 @@ def evaluate(params: Parameters, data_root: Path, submission_root: Path) -> dict
     pool_ids, pool_X = pool.lookup(wanted, expected_dim=next(iter(dims.values())))
     row_of = {image_id: i for i, image_id in enumerate(pool_ids)}
 
+    # Validate every (submission, task) here; the fits of the valid ones are independent jobs.
+    outcome: dict[tuple[str, str], InputError | int] = {}
+    jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
+    for name, files in parsed.items():
+        for task, item in files.items():
+            try:
+                if isinstance(item, InputError):
+                    raise item
+                rows = _training_rows(item, row_of, test_owner)
+                outcome[(name, task)] = len(jobs)
+                jobs.append((np.asarray(item.image_ids, dtype=object), pool_X[rows], item.labels, task))
+            except InputError as error:
+                outcome[(name, task)] = error
+    backend = backend_for(params)
+    try:
+        shared = {"tests": {t: (s.X, s.y) for t, s in tests.items()}, "classifier": sel.classifier}
+        scored = backend.map(_fit_and_score, jobs, shared, desc="fits", progress=True)
+    finally:
+        backend.close()
+
     submissions: dict[str, Any] = {}
     for name, files in parsed.items():
         task_results: dict[str, Any] = {}
         metrics: dict[str, SelectionMetrics] = {}
         errors: list[str] = []
-        for task, item in files.items():
-            try:
-                if isinstance(item, InputError):
-                    raise item
-                metrics[task] = _score(item, row_of, pool_X, tests[task], test_owner, sel.classifier)
+        for task in files:
+            result = outcome[(name, task)]
+            if isinstance(result, InputError):
+                task_results[task] = {"error": result.message}
+                errors.append(result.message)
+            else:
+                metrics[task] = scored[result]
                 task_results[task] = metrics[task].as_dict()
-            except InputError as error:
-                task_results[task] = {"error": error.message}
-                errors.append(error.message)
         valid = not errors
         submissions[name] = {
             "valid": valid,
@@ -109,8 +131,8 @@ def evaluate(params: Parameters, data_root: Path, submission_root: Path) -> dict
     }
 
 
-def _score(item: SelectionCsv, row_of: dict[str, int], pool_X: np.ndarray, test: LabeledEmbeddings,
-           test_owner: dict[str, str], classifier: dict[str, Any]) -> SelectionMetrics:
+def _training_rows(item: SelectionCsv, row_of: dict[str, int], test_owner: dict[str, str]) -> np.ndarray:
+    """Pool rows of a submitted training set, or InputError for test images, unknown IDs, one class."""
     for image_id, line in zip(item.image_ids, item.lines):
         if image_id in test_owner:
             raise InputError(f"ImageID {image_id!r} belongs to the test set of {test_owner[image_id]}",
@@ -124,5 +146,13 @@ def _score(item: SelectionCsv, row_of: dict[str, int], pool_X: np.ndarray, test:
     if len(classes) < 2:
         raise InputError(f"every row has Confidence {classes[0]}; the classifier needs both classes",
                          item.path)
-    rows = np.fromiter((row_of[i] for i in item.image_ids), dtype=np.int64, count=len(item.image_ids))
-    return score_training_set(item.image_ids, pool_X[rows], item.labels, test.X, test.y, classifier)
+    return np.fromiter((row_of[i] for i in item.image_ids), dtype=np.int64, count=len(item.image_ids))
+
+
+def _fit_and_score(job: tuple[np.ndarray, np.ndarray, np.ndarray, str],
+                   tests: dict[str, tuple[np.ndarray, np.ndarray]], classifier: dict[str, Any]) -> SelectionMetrics:
+    """One job: train on a submitted training set, score on its task's test set."""
+    image_ids, X, y, task = job
+    test_X, test_y = tests[task]
+    with threadpool_limits(1):  # same floats in any process
+        return score_training_set(image_ids, X, y, test_X, test_y, classifier)

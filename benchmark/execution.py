@@ -1,0 +1,99 @@
+"""Where evaluation jobs run: locally (joblib) or on a Dask cluster (dask.distributed).
+
+Evaluation work is a list of independent jobs ``fn(item, **shared)``. ``shared``
+holds the large arrays every job needs (embeddings, test sets); a backend ships
+them once per worker, not once per job. Results always come back in the order of
+``items``, and every job computes with BLAS limited to one thread, so the numbers
+are byte-identical whichever backend ran them.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .parameters import Parameters
+
+
+class Backend(Protocol):
+    workers: int  # how many jobs can run at once; callers split work into a few times as many
+
+    def map(self, fn: Callable[..., Any], items: Sequence[Any], shared: dict[str, Any],
+            desc: str = "", progress: bool = False) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """joblib processes on this machine (n_jobs=1 runs in-process, -1 uses every core)."""
+
+    def __init__(self, n_jobs: int = 1):
+        self.n_jobs = n_jobs
+        cores = os.cpu_count() or 1
+        self.workers = max(1, cores + 1 + n_jobs if n_jobs < 0 else n_jobs)
+
+    def map(self, fn, items, shared, desc="", progress=False):
+        jobs = (delayed(fn)(item, **shared) for item in items)
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        return list(tqdm(results, total=len(items), desc=desc, unit="job", disable=not progress, leave=False))
+
+    def close(self) -> None:
+        pass
+
+
+class DaskBackend:
+    """A running Dask cluster, reached through its scheduler address (``tcp://host:8786``).
+
+    Shared data is scattered to every worker once; jobs that die with their worker
+    are rerun elsewhere by Dask (``retries`` covers jobs that raise).
+    """
+
+    def __init__(self, address: str, retries: int = 3, timeout_s: float = 30.0):
+        from distributed import Client
+
+        self.address = address
+        self.retries = retries
+        try:
+            self.client = Client(address, timeout=timeout_s, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            cause = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(f"cannot reach the Dask scheduler at {address} ({cause[:200]})") from None
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def map(self, fn, items, shared, desc="", progress=False):
+        from distributed import as_completed
+
+        if not items:
+            return []
+        # scatter([value]) ships each value whole (scattering a dict or tuple would split it)
+        scattered = {key: self.client.scatter([value], broadcast=True, hash=False)[0]
+                     for key, value in shared.items()}
+        futures = [self.client.submit(fn, item, **scattered, retries=self.retries, pure=False) for item in items]
+        with tqdm(total=len(futures), desc=desc, unit="job", disable=not progress, leave=False) as bar:
+            for _ in as_completed(futures, loop=self.client.loop):
+                bar.update(1)
+        results = self.client.gather(futures)
+        self.client.cancel(list(scattered.values()))
+        return results
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_backend(n_jobs: int = 1, scheduler: str | None = None, retries: int = 3,
+                 timeout_s: float = 30.0) -> Backend:
+    """The backend parameters.yaml asks for: a Dask scheduler address wins over n_jobs."""
+    if scheduler:
+        return DaskBackend(scheduler, retries=retries, timeout_s=timeout_s)
+    return LocalBackend(n_jobs)
+
+
+def backend_for(params: "Parameters") -> Backend:
+    """The backend named by parameters.yaml's ``execution`` section."""
+    e = params.execution
+    return make_backend(e.n_jobs, e.scheduler, e.retries, e.connect_timeout_s)
