@@ -108,7 +108,16 @@ class DebuggingParams:
     data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
     target_ratio: float = 0.95
     classifier: dict[str, Any] = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 100_000})
-    n_jobs: int = 1
+
+
+@dataclass(frozen=True)
+class ExecutionParams:
+    """Where evaluation jobs run: joblib on this machine, or a Dask cluster when scheduler is set."""
+
+    n_jobs: int = 1  # local worker processes; -1 for every core
+    scheduler: str | None = None  # e.g. tcp://scheduler:8786
+    retries: int = 3
+    connect_timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class Parameters:
     download: DownloadParams = field(default_factory=DownloadParams)
     selection: SelectionParams = field(default_factory=SelectionParams)
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
+    execution: ExecutionParams = field(default_factory=ExecutionParams)
     plot: PlotParams = field(default_factory=PlotParams)
 
 
@@ -227,7 +237,9 @@ def _check_semantics(p: Parameters, path: Path) -> None:
 
     need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
     need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
-    need(p.debugging.n_jobs != 0, "debugging.n_jobs must not be 0 (use -1 for all cores)")
+    need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
+    need(p.execution.retries >= 0, "execution.retries must not be negative")
+    need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")
     for name in p.selection.tasks:
         need(_safe_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for data_id in p.debugging.data_ids:
