@@ -227,10 +227,11 @@ def selection_bars(selection: Results, colours: dict[str, str], dpi: int) -> Fig
                     crosses = True
                     ax.text(g + offset, 0.01, "×", color=colours[s.name], ha="center", va="bottom",
                             fontsize=9, fontweight="bold", zorder=4)
-            if s.metric is not None:
-                ax.text(mean_x + offset, s.metric - 0.015, f"{s.metric:.3f}", rotation=90, ha="center",
-                        va="top", fontsize=7 if n > 6 else 8, color="white", fontweight="bold", zorder=4,
-                        clip_on=True)
+            if s.metric is not None:  # the value inside a tall bar, above a short one
+                inside = s.metric >= 0.25
+                ax.text(mean_x + offset, s.metric + (-0.015 if inside else 0.015), f"{s.metric:.3f}", rotation=90,
+                        ha="center", va="top" if inside else "bottom", fontsize=7 if n > 6 else 8,
+                        color="white" if inside else "#333333", fontweight="bold", zorder=4, clip_on=True)
         ax.set_xticks(range(len(groups)), groups)
         for label in ax.get_xticklabels()[-1:]:
             label.set_fontweight("bold")

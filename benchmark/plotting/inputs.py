@@ -212,6 +212,8 @@ def load_curves(path: Path, debugging: Results) -> dict[tuple[str, str], Curve]:
         raise InputError("curves file is not UTF-8 text", path) from None
     except csv.Error as exc:
         raise InputError(f"malformed CSV ({exc})", path) from None
+    except OSError as exc:
+        raise InputError(f"curves file cannot be read ({exc.strerror or type(exc).__name__})", path) from None
     curves: dict[tuple[str, str], Curve] = {}
     for key in sorted(points):
         rows = sorted(points[key])
@@ -249,6 +251,9 @@ def load_timings(debugging: Results, submission_root: Path) -> dict[tuple[str, s
                     timings[(name, data_id)] = Timing(read_time(path), "time file")
                 except InputError as error:
                     timings[(name, data_id)] = Timing(None, "", f"unreadable time file: {error.message}")
+                except OSError as error:
+                    timings[(name, data_id)] = Timing(None, "", f"unreadable time file: {path}: "
+                                                                f"{error.strerror or type(error).__name__}")
             elif part.get("valuation_time_s") is not None:
                 timings[(name, data_id)] = Timing(float(part["valuation_time_s"]), "results.yaml")
             else:
