@@ -1,0 +1,232 @@
+"""Selection baselines: a labelled training set of at most max_train_size pool rows per task.
+
+A participant has the candidate pool and a handful of positive examples per task
+(ImageIDs in the pool); nothing else. Test sets are never read, and every label a
+baseline submits is derived from the examples.
+
+The pool is read in two streaming passes shared by all tasks and all baselines
+(see :mod:`.streaming`): a filtered lookup of the example rows, then one scan
+that keeps, per task, the :data:`CANDIDATES` rows most similar to the examples,
+and, for all tasks, a uniform random sample of :data:`SAMPLE_SIZE` rows.
+Everything below works on those in-memory rows.
+
+* ``baseline_random`` -- the DataPerf ``random_500`` analogue: the examples plus
+  uniformly random rows, 500 in all. A row is labelled positive when it is at
+  least as close (cosine) to its nearest example as the examples are to each other
+  (the largest leave-one-out nearest-example distance); otherwise negative.
+* ``baseline_nearest`` -- the :data:`NEAREST_POSITIVES` rows most similar to the
+  examples' mean direction, labelled positive, and :data:`NEAREST_NEGATIVES`
+  random rows labelled negative.
+* ``baseline_selftrain_fps`` -- self-training plus farthest-point sampling: a
+  logistic regression separating the examples from the random sample is refitted
+  a few rounds on its own most confident positives (pseudo-labels) over the
+  candidates and the sample; the most confident positives and the clearest
+  negatives are then thinned by farthest-point sampling, so the submitted set
+  covers each class rather than repeating near-duplicates. The number of
+  pseudo-positives is chosen by cross-validation on the examples themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..errors import InputError, ResourceError
+from ..logs import log
+from ..parameters import Parameters
+from ..resources import CandidatePool, read_examples
+from ..sources import layout
+from . import streaming
+
+SEED = 0
+PREFIX = "baseline_"
+RANDOM, NEAREST, SELFTRAIN_FPS = (PREFIX + name for name in ("random", "nearest", "selftrain_fps"))
+METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS)
+
+SAMPLE_SIZE = 20_000  # uniform sample of the pool kept in memory (all tasks share it)
+CANDIDATES = 2_000  # per task: rows most similar to the examples
+RANDOM_SIZE = 500
+NEAREST_POSITIVES, NEAREST_NEGATIVES = 100, 400
+
+
+@dataclass
+class TaskRows:
+    """What one task's baselines work from: examples, nearest candidates, the shared sample."""
+
+    task: str
+    example_ids: np.ndarray
+    examples: np.ndarray  # (n_examples, d), unit rows
+    candidate_ids: np.ndarray  # best first
+    candidates: np.ndarray  # unit rows
+    candidate_scores: np.ndarray
+
+
+@dataclass
+class Submission:
+    ids: np.ndarray
+    labels: np.ndarray
+
+
+def unit_rows(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.where(norms > 0, norms, 1.0)
+
+
+# --------------------------------------------------------------------------- reading
+def read_task_examples(params: Parameters, data_root: Path) -> dict[str, np.ndarray]:
+    root = data_root / "selection"
+    if not params.selection.tasks:
+        raise InputError("parameters define no selection tasks")
+    examples = {}
+    for task, spec in sorted(params.selection.tasks.items()):
+        if spec.examples is None:
+            raise InputError(f"selection.tasks.{task}: the baselines need an example set (examples: ...)")
+        frame = read_examples(root / spec.examples)
+        positive = frame.loc[frame["Confidence"] == 1, "ImageID"].str.strip()
+        ids = np.asarray(sorted(set(positive)), dtype=object)
+        if len(ids) == 0:
+            raise ResourceError("example set holds no positive example", root / spec.examples)
+        examples[task] = ids
+    return examples
+
+
+def gather(pool: CandidatePool, examples: dict[str, np.ndarray], sample_size: int = SAMPLE_SIZE,
+           candidates: int = CANDIDATES, seed: int = SEED,
+           batch_rows: int = streaming.BATCH_ROWS) -> tuple[dict[str, TaskRows], np.ndarray, np.ndarray]:
+    """Two streaming passes: the example rows, then per-task candidates and one shared uniform sample.
+
+    Returns (rows per task, sample ImageIDs in random order, sample unit rows).
+    """
+    wanted = sorted({i for ids in examples.values() for i in ids})
+    found_ids, found_X = pool.lookup(wanted)
+    row_of = {image_id: r for r, image_id in enumerate(found_ids)}
+    centroids, example_rows = {}, {}
+    for task, ids in examples.items():
+        present = np.asarray([i for i in ids if i in row_of], dtype=object)
+        if len(present) < len(ids):
+            log.warning("%s: %d of %d example ImageIDs are not in the candidate pool",
+                        task, len(ids) - len(present), len(ids))
+        if len(present) == 0:
+            raise ResourceError(f"no example of task {task} is in the candidate pool", pool.path)
+        E = unit_rows(found_X[[row_of[i] for i in present]])
+        example_rows[task] = (present, E)
+        centroids[task] = unit_rows(E.mean(axis=0, keepdims=True))[0]
+
+    tops = {task: streaming.TopK(candidates) for task in examples}
+    sample = streaming.HashSample(sample_size, seed)
+    dim = found_X.shape[1]
+    names = sorted(examples)
+    C = np.stack([centroids[t] for t in names], axis=1)  # (d, tasks)
+    with threadpool_limits(1):
+        for ids, X in streaming.scan_pool(pool, batch_rows, expected_dim=dim):
+            U = unit_rows(X)
+            scores = U @ C
+            for j, task in enumerate(names):
+                tops[task].add(ids, U, scores[:, j])
+            sample.add_rows(ids, U)
+    rows = {}
+    for task in names:
+        present, E = example_rows[task]
+        top = tops[task]
+        rows[task] = TaskRows(task, present, E, top.ids, top.X, top.scores)
+    sample_X = sample.X if sample.X is not None else np.empty((0, dim))
+    return rows, sample.ids, sample_X
+
+
+# --------------------------------------------------------------------------- the baselines
+def random_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
+                    size: int = RANDOM_SIZE) -> Submission:
+    """Examples plus uniform random rows; labels from the distance to the nearest example."""
+    is_example = np.isin(sample_ids, rows.example_ids)
+    take = np.flatnonzero(~is_example)[: max(0, size - len(rows.example_ids))]
+    ids = np.concatenate([rows.example_ids, sample_ids[take]])
+    X = np.concatenate([rows.examples, sample_X[take]])
+    similarity = (X @ rows.examples.T).max(axis=1)
+    labels = (similarity >= example_threshold(rows.examples)).astype(np.int64)
+    labels[: len(rows.example_ids)] = 1
+    return _ensure_negative(Submission(ids, labels), X, rows.examples)
+
+
+def example_threshold(E: np.ndarray) -> float:
+    """Smallest cosine similarity of an example to its nearest other example (leave-one-out)."""
+    if len(E) < 2:
+        return 1.0  # a single example: only itself counts as positive
+    S = E @ E.T
+    np.fill_diagonal(S, -np.inf)
+    return float(S.max(axis=1).min())
+
+
+def nearest_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
+                     positives: int = NEAREST_POSITIVES, negatives: int = NEAREST_NEGATIVES) -> Submission:
+    """The rows most similar to the examples' mean direction (positive) and random rows (negative)."""
+    pos_ids = _unique_first(np.concatenate([rows.example_ids, rows.candidate_ids]))[:positives]
+    free = np.flatnonzero(~np.isin(sample_ids, pos_ids))[:negatives]
+    ids = np.concatenate([pos_ids, sample_ids[free]])
+    labels = np.concatenate([np.ones(len(pos_ids), np.int64), np.zeros(len(free), np.int64)])
+    return Submission(ids, labels)
+
+
+def _unique_first(ids: np.ndarray) -> np.ndarray:
+    _, first = np.unique(ids.astype(str), return_index=True)
+    return ids[np.sort(first)]
+
+
+def _ensure_negative(sub: Submission, X: np.ndarray, E: np.ndarray) -> Submission:
+    """The classifier needs both classes: if every row came out positive, the least similar is negative."""
+    if sub.labels.min() == 1 and len(sub.labels) > len(E):
+        labels = sub.labels.copy()
+        labels[len(E) + int(np.argmin((X[len(E):] @ E.T).max(axis=1)))] = 0
+        return Submission(sub.ids, labels)
+    return sub
+
+
+def farthest_point_sampling(X: np.ndarray, count: int, start: int = 0) -> np.ndarray:
+    """Indices of ``count`` rows of X chosen greedily, each the farthest from those already chosen."""
+    n = len(X)
+    count = min(count, n)
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    chosen = [start]
+    squared = np.einsum("ij,ij->i", X, X)
+    nearest = squared - 2 * X @ X[start] + squared[start]
+    for _ in range(count - 1):
+        nxt = int(np.argmax(nearest))  # ties: the lowest index
+        chosen.append(nxt)
+        nearest = np.minimum(nearest, squared - 2 * X @ X[nxt] + squared[nxt])
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def cap(sub: Submission, limit: int) -> Submission:
+    """At most ``limit`` rows, keeping each class's share (and at least one row of each class)."""
+    if len(sub.ids) <= limit:
+        return sub
+    pos, neg = np.flatnonzero(sub.labels == 1), np.flatnonzero(sub.labels == 0)
+    n_pos = int(round(limit * len(pos) / len(sub.ids)))
+    n_pos = min(len(pos), max(1 if len(pos) else 0, min(n_pos, limit - (1 if len(neg) else 0))))
+    keep = np.concatenate([pos[:n_pos], neg[: limit - n_pos]])  # each class in the method's order of preference
+    return Submission(sub.ids[keep], sub.labels[keep])
+
+
+# --------------------------------------------------------------------------- running
+def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
+    """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
+    from .selftrain import selftrain_fps_baseline
+
+    examples = read_task_examples(params, data_root)
+    pool = CandidatePool(data_root / "selection" / params.selection.pool)
+    rows, sample_ids, sample_X = gather(pool, examples)
+    limit = params.selection.max_train_size
+    written = []
+    for task, task_rows in rows.items():
+        for method, build in ((RANDOM, random_baseline), (NEAREST, nearest_baseline),
+                              (SELFTRAIN_FPS, selftrain_fps_baseline)):
+            sub = cap(build(task_rows, sample_ids, sample_X), limit)
+            ids, labels = sub.ids, sub.labels
+            order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
+            folder = submission_root / method
+            layout.write_selection_submission(folder, task, ids[order], labels[order])
+            written.append(folder / f"{task}.csv")
+            log.info("%s %s: %d rows, %d positive", task, method, len(ids), int(labels.sum()))
+    return written
