@@ -52,14 +52,34 @@ def _decade_label(seconds: float) -> str:
 
 def _log_seconds_axis(ax: plt.Axes, low: float, high: float) -> None:
     """Whole decades on a log axis (at least two), ticks labelled with units: 100 µs, 1 ms, 1 s, 100 s."""
-    lo = 10.0 ** math.floor(math.log10(low))
-    hi = 10.0 ** math.ceil(math.log10(high))
+    lo = 10.0 ** math.floor(math.log10(low / 2))  # a margin of at least x2: no point on the frame
+    hi = 10.0 ** math.ceil(math.log10(high * 2))
     if hi / lo < 100:  # at least two decades, so there are ticks to read
         lo, hi = lo / 10, hi * 10
     ax.set_xlim(lo, hi)
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=12))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _decade_label(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _dodged(ax: plt.Axes, xs: list[float], ys: list[float], gap_pt: float = 9.0) -> list[float]:
+    """x positions at which no two markers cover each other: a point that would land on one already
+    placed moves sideways (right, left, further right ...) in steps of one marker width. Limits must
+    be set; the order given (leaderboard order) decides who stays on its true time."""
+    fig = ax.figure
+    gap = gap_pt * fig.dpi / 72
+    to_px, from_px = ax.transData, ax.transData.inverted()
+    placed: list[tuple[float, float]] = []
+    out = []
+    for x, y in zip(xs, ys):
+        px, py = to_px.transform((x, y))
+        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5):
+            cx = px + k * gap
+            if all((cx - qx) ** 2 + (py - qy) ** 2 >= (0.95 * gap) ** 2 for qx, qy in placed):
+                break
+        placed.append((cx, py))
+        out.append(float(from_px.transform((cx, py))[0]))
+    return out
 
 
 def _note(fig: plt.Figure, ax: plt.Axes, lines: list[str], y: float = -0.16) -> None:
@@ -152,24 +172,21 @@ def debugging_overview(debugging: Results, timings: dict[tuple[str, str], Timing
     with pinned_style():
         fig, ax = plt.subplots(figsize=(9, 5))
         ax.set_xscale("log")
-        for s, d, t in points:
-            ax.scatter([max(t, MIN_TIME_S)], [s.parts[d]["score"]], s=70, marker=markers[d],
-                       color=colours[s.name], edgecolors="white", linewidths=0.8, zorder=3, alpha=0.95)
-        if points:
-            times = [max(t, MIN_TIME_S) for _, _, t in points]
-            _log_seconds_axis(ax, min(times), max(times))
-            top = max(s.parts[d]["score"] for s, d, _ in points)
-        else:
-            _log_seconds_axis(ax, 1e-3, 1.0)
-            top = 1.0
+        times = [max(t, MIN_TIME_S) for _, _, t in points]
+        scores = [s.parts[d]["score"] for s, d, _ in points]
+        _log_seconds_axis(ax, min(times, default=1e-3), max(times, default=1.0))
+        ax.set_ylim(0, min(1.05, max(scores, default=1.0) * 1.15 + 0.02))
+        for (s, d, _), x, y in zip(points, _dodged(ax, times, scores), scores):
+            ax.scatter([x], [y], s=70, marker=markers[d], color=colours[s.name], edgecolors="white",
+                       linewidths=0.8, zorder=3, alpha=0.95)
+        if not points:
             ax.text(0.5, 0.5, "no method has a time file", transform=ax.transAxes, ha="center",
                     va="center", color="#777777", fontsize=11)
-        ax.set_ylim(0, min(1.05, top * 1.15 + 0.02))
         ax.set_xlabel("valuation time per data_id, from the time file (log scale)")
         ax.set_ylabel("score: fraction of training set inspected")
         _titles(fig, ax, "Debugging overview: valuation time against score",
-                "One point per method and data_id; lower is better (fewer points inspected), "
-                "left is faster.")
+                "One point per method and data_id; lower is better (fewer points inspected), left is faster. "
+                "Overlapping points are set side by side.")
         drawn = {s.name for s, _, _ in points}
         blank = Line2D([], [], linestyle="none", marker="none")
         handles: list[Line2D] = [blank]
