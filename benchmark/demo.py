@@ -9,7 +9,7 @@ from .tasks import TASKS
 
 def run_demo(workspace: Path, parameters_file: str | None = None) -> int:
     status = 0
-    for name in ("download", "evaluate_selection", "evaluate_debugging", "plot"):
+    for name in ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot"):
         task = TASKS[name]
         kwargs = {p.name: str(workspace / p.default) for p in task.params}
         if parameters_file is not None:

@@ -32,6 +32,18 @@ def _download(**kw) -> int:
     return run(**kw)
 
 
+def _select_baselines(**kw) -> int:
+    from .baselines import run_select
+
+    return run_select(**kw)
+
+
+def _debug_baselines(**kw) -> int:
+    from .baselines import run_debug
+
+    return run_debug(**kw)
+
+
 def _evaluate_selection(**kw) -> int:
     from .evaluate_selection import run
 
@@ -58,6 +70,17 @@ TASKS: dict[str, Task] = {t.name: t for t in (
         Param("output_path", "data/", "directory", "output"),
         Param("submission_path", "submissions/", "directory", "output"),
     ), _download),
+    Task("select_baselines", "write the reference selection baselines' training sets (pool and examples only)", (
+        Param("data_path", "data/", "directory", "input"),
+        PARAMETERS,
+        Param("submission_path", "submissions/selection/", "directory", "output"),
+    ), _select_baselines),
+    Task("debug_baselines", "write the reference debugging baselines' orders and time files "
+                            "(noisy training and validation sets only)", (
+        Param("data_path", "data/", "directory", "input"),
+        PARAMETERS,
+        Param("submission_path", "submissions/debugging/", "directory", "output"),
+    ), _debug_baselines),
     Task("evaluate_selection", "score training-set selection submissions", (
         Param("data_path", "data/", "directory", "input"),
         Param("submission_path", "submissions/selection/", "directory", "input"),
