@@ -1,0 +1,311 @@
+"""Reference baselines: exact KNN-Shapley, better-than-random debugging, valid selection submissions.
+
+Everything runs through ``benchmark.cli.main`` with the ``--param=path`` arguments
+MLCube passes, on the demo data and on DataPerf-sized synthetic data (300
+training rows x 2048-d per data_id; a small 256-d pool split into part files).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from benchmark.baselines import debugging as dbg_baselines
+from benchmark.baselines import selection as sel_baselines
+from benchmark.baselines.knn_shapley import knn_shapley, knn_shapley_order
+from benchmark.baselines.streaming import HashSample, TopK, scan_pool
+from benchmark.baselines.timing import TIME_RESOLUTION_S, round_up
+from benchmark.parameters import load_parameters
+from benchmark.resources import CandidatePool
+from benchmark.sources import layout
+from benchmark.tasks import TASKS
+from conftest import ROOT, run_cli
+
+RANDOM_REFERENCES = {"demo": 4, "synthetic": 2}  # seeded random orders averaged into the random reference
+
+
+# --------------------------------------------------------------------------- KNN-Shapley
+def _brute_force_shapley(train_X, train_y, val_X, val_y, k):
+    """Exact Shapley values of U(S) = mean over val points of (1/K) * #label matches among S's K nearest."""
+    n = len(train_y)
+    distances = ((val_X[:, None, :] - train_X[None, :, :]) ** 2).sum(axis=2)
+
+    def utility(subset):
+        if not subset:
+            return 0.0
+        members = np.asarray(subset)
+        total = 0.0
+        for j in range(len(val_y)):
+            nearest = members[np.argsort(distances[j, members], kind="stable")][:k]
+            total += np.count_nonzero(train_y[nearest] == val_y[j]) / k
+        return total / len(val_y)
+
+    values = np.zeros(n)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for subset in itertools.combinations(others, size):
+                values[i] += weight * (utility(list(subset) + [i]) - utility(list(subset)))
+    return values
+
+
+@pytest.mark.parametrize("n,k,n_val,seed", [(1, 1, 2, 0), (2, 1, 3, 1), (4, 2, 3, 2), (6, 3, 4, 3),
+                                            (7, 5, 2, 4), (8, 3, 5, 5), (8, 1, 3, 6), (8, 10, 4, 7)])
+def test_knn_shapley_equals_brute_force_exact_shapley(n, k, n_val, seed):
+    rng = np.random.default_rng(seed)
+    train_X, val_X = rng.standard_normal((n, 3)), rng.standard_normal((n_val, 3))
+    train_y, val_y = rng.integers(0, 2, n), rng.integers(0, 2, n_val)
+    fast = knn_shapley(train_X, train_y, val_X, val_y, k)
+    exact = _brute_force_shapley(train_X, train_y, val_X, val_y, k)
+    np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-12)
+
+
+def test_knn_shapley_sums_to_the_full_utility_and_flags_flipped_rows():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-2, 1, (40, 5)), rng.normal(2, 1, (40, 5))])
+    y = np.repeat([0, 1], 40)
+    val_X = np.concatenate([rng.normal(-2, 1, (20, 5)), rng.normal(2, 1, (20, 5))])
+    val_y = np.repeat([0, 1], 20)
+    noisy = y.copy()
+    flipped = rng.choice(80, 12, replace=False)
+    noisy[flipped] = 1 - noisy[flipped]
+    k = 5
+    values = knn_shapley(X, noisy, val_X, val_y, k)
+    distances = ((val_X[:, None] - X[None]) ** 2).sum(axis=2)
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    full_utility = np.mean((noisy[nearest] == val_y[:, None]).sum(axis=1) / k)
+    assert values.sum() == pytest.approx(full_utility, abs=1e-12)
+    order = knn_shapley_order(X, noisy, val_X, val_y, k)
+    assert set(order[:12]) == set(flipped)
+
+
+# --------------------------------------------------------------------------- helpers
+def _synthetic_workspace(root: Path) -> Path:
+    """DataPerf-sized debugging sets (300 x 2048, 3 data_ids) and a small selection pool in part files."""
+    ws = root / "synthetic"
+    ws.mkdir()
+    params = {
+        "download": {"source": "synthetic", "synthetic": {
+            "pool_rows": 6000, "rows_per_part": 1500, "dim": 256, "test_rows": 200, "example_rows": 5,
+            "positive_rate": 0.05, "debugging_train_rows": 300, "debugging_val_rows": 100,
+            "debugging_test_rows": 300, "debugging_dim": 2048, "noise": 0.3, "seed": 0}},
+        "selection": {"pool": "embeddings/pool.parquet", "tasks": {
+            t: {"test_set": f"test_sets/{t}.parquet", "examples": f"examples/{t}.csv"} for t in ("Hawk", "Sushi")}},
+        "debugging": {"data_ids": {d: {"train": f"embeddings/{d}_train.parquet", "val": f"embeddings/{d}_val.parquet",
+                                       "test": f"embeddings/{d}_test.parquet", "ground_truth": f"ground_truth/{d}.csv"}
+                                   for d in ("s1", "s2", "s3")}},
+    }
+    (ws / "parameters.yaml").write_text(yaml.safe_dump(params))
+    assert run_cli("download", f"--parameters_file={ws}/parameters.yaml", f"--output_path={ws}/data",
+                   f"--submission_path={ws}/submissions") == 0
+    return ws
+
+
+@pytest.fixture(scope="module")
+def synthetic_workspace(tmp_path_factory) -> Path:
+    return _synthetic_workspace(tmp_path_factory.mktemp("baselines"))
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory) -> Path:
+    ws = tmp_path_factory.mktemp("baselines") / "demo"
+    ws.mkdir()
+    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
+    assert run_cli("download", f"--parameters_file={ws}/parameters.yaml", f"--output_path={ws}/data",
+                   f"--submission_path={ws}/submissions") == 0
+    return ws
+
+
+def _hide_answers(ws: Path, params_file: Path) -> None:
+    """Move test sets and ground truth away: a baseline that reads them fails loudly."""
+    params = load_parameters(params_file)
+    hidden = ws / "hidden"
+    for spec in params.selection.tasks.values():
+        _move(ws / "data" / "selection" / spec.test_set, hidden)
+    for spec in params.debugging.data_ids.values():
+        _move(ws / "data" / "debugging" / spec.test, hidden)
+        _move(ws / "data" / "debugging" / spec.ground_truth, hidden)
+
+
+def _restore_answers(ws: Path) -> None:
+    hidden = ws / "hidden"
+    for path in sorted(hidden.rglob("*")):
+        if path.is_file():
+            target = ws / path.relative_to(hidden)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+    shutil.rmtree(hidden)
+
+
+def _move(path: Path, hidden: Path) -> None:
+    target = hidden / path.relative_to(hidden.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, target)
+
+
+# --------------------------------------------------------------------------- debugging
+@pytest.mark.parametrize("source", ["demo", "synthetic"])
+def test_debugging_baselines_beat_random_on_average(source, demo_ws, synthetic_workspace, tmp_path):
+    ws = demo_ws if source == "demo" else synthetic_workspace
+    params_file = ws / "parameters.yaml"
+    out = tmp_path / "debugging"
+    _hide_answers(ws, params_file)
+    try:  # the baselines run without test sets or ground truth
+        assert run_cli("debug_baselines", f"--data_path={ws / 'data'}", f"--parameters_file={params_file}",
+                       f"--submission_path={out}") == 0
+    finally:
+        _restore_answers(ws)
+    params = load_parameters(params_file)
+    n_train = {d: len(pd.read_parquet(ws / "data" / "debugging" / s.train, columns=["label"]))
+               for d, s in params.debugging.data_ids.items()}
+    for data_id, n in n_train.items():
+        for method in dbg_baselines.METHODS:
+            order = np.loadtxt(out / f"{data_id}_{method}.txt", dtype=np.int64)
+            assert sorted(order) == list(range(n)), (data_id, method)
+            seconds = float((out / f"time_{data_id}_{method}.txt").read_text())
+            assert seconds > 0 and math.isclose(seconds / TIME_RESOLUTION_S, round(seconds / TIME_RESOLUTION_S))
+        # more seeded random orders, so "random" is compared by its expected score, not one lucky draw
+        for r in range(1, RANDOM_REFERENCES[source]):
+            order = np.random.default_rng([1000 + r, n]).permutation(n)
+            (out / f"{data_id}_randomref{r}.txt").write_text("".join(f"{i}\n" for i in order))
+    results_dir = tmp_path / "results"
+    assert run_cli("evaluate_debugging", f"--data_path={ws / 'data'}", f"--submission_path={out}",
+                   f"--parameters_file={params_file}", f"--output_path={results_dir}") == 0
+    results = yaml.safe_load((results_dir / "results.yaml").read_text())["submissions"]
+    randoms = [dbg_baselines.RANDOM] + [f"randomref{r}" for r in range(1, RANDOM_REFERENCES[source])]
+    random_mean = float(np.mean([results[m]["mean_score"] for m in randoms]))
+    for method in (dbg_baselines.KNN_SHAPLEY, dbg_baselines.CONFIDENT_LEARNING, dbg_baselines.LOSS):
+        assert results[method]["valid"], results[method]["errors"]
+        assert results[method]["mean_score"] < random_mean, (source, method, results[method]["mean_score"],
+                                                             random_mean)
+        for entry in results[method]["data_ids"].values():
+            assert entry["valuation_time_s"] is not None and entry["valuation_time_s"] >= TIME_RESOLUTION_S
+        # finding mislabeled rows: far above the 30% a random order finds among its first m rows
+        precision = np.mean([e["precision_at_m"] for e in results[method]["data_ids"].values()])
+        assert precision > 0.5, (method, precision)
+
+
+def test_debugging_orders_are_deterministic_and_time_files_rounded(demo_ws, tmp_path):
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        assert run_cli("debug_baselines", f"--data_path={demo_ws / 'data'}",
+                       f"--parameters_file={demo_ws / 'parameters.yaml'}", f"--submission_path={out}") == 0
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 2 * 3 * len(dbg_baselines.METHODS)
+    assert {v for k, v in outputs[0].items() if k.startswith("time_")} == {b"1.0\n"}
+
+
+def test_round_up():
+    assert round_up(0.0) == 1.0 and round_up(0.2) == 1.0 and round_up(1.0) == 1.0
+    assert round_up(1.0001) == 2.0 and round_up(0.05, 0.1) == 0.1 and round_up(0.31, 0.1) == 0.4
+
+
+# --------------------------------------------------------------------------- selection
+@pytest.mark.parametrize("source", ["demo", "synthetic"])
+def test_selection_baselines_write_valid_submissions_that_are_scored(source, demo_ws, synthetic_workspace,
+                                                                     tmp_path):
+    ws = demo_ws if source == "demo" else synthetic_workspace
+    params_file = ws / "parameters.yaml"
+    params = load_parameters(params_file)
+    out = tmp_path / "selection"
+    _hide_answers(ws, params_file)
+    try:
+        assert run_cli("select_baselines", f"--data_path={ws / 'data'}", f"--parameters_file={params_file}",
+                       f"--submission_path={out}") == 0
+    finally:
+        _restore_answers(ws)
+    assert sorted(p.name for p in out.iterdir()) == sorted(sel_baselines.METHODS)
+    for method in sel_baselines.METHODS:
+        for task in params.selection.tasks:
+            frame = pd.read_csv(out / method / f"{task}.csv", dtype={"ImageID": str})
+            assert list(frame.columns) == ["ImageID", "Confidence"]
+            assert 2 <= len(frame) <= params.selection.max_train_size
+            assert set(frame["Confidence"]) == {0, 1} and frame["ImageID"].is_unique
+    results_dir = tmp_path / "results"
+    assert run_cli("evaluate_selection", f"--data_path={ws / 'data'}", f"--submission_path={out}",
+                   f"--parameters_file={params_file}", f"--output_path={results_dir}") == 0
+    results = yaml.safe_load((results_dir / "results.yaml").read_text())["submissions"]
+    for method in sel_baselines.METHODS:
+        assert results[method]["valid"], results[method]["errors"]
+        assert 0 < results[method]["mean_f1"] <= 1
+
+
+def test_selection_respects_a_small_max_train_size(demo_ws, tmp_path):
+    raw = yaml.safe_load((demo_ws / "parameters.yaml").read_text())
+    raw["selection"]["max_train_size"] = 40
+    params_file = tmp_path / "parameters.yaml"
+    params_file.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "selection"
+    assert run_cli("select_baselines", f"--data_path={demo_ws / 'data'}", f"--parameters_file={params_file}",
+                   f"--submission_path={out}") == 0
+    for csv in out.rglob("*.csv"):
+        frame = pd.read_csv(csv)
+        assert len(frame) <= 40 and set(frame["Confidence"]) == {0, 1}, csv
+
+
+def test_pool_streaming_is_independent_of_batches_and_part_files(synthetic_workspace, tmp_path):
+    ws = synthetic_workspace
+    params = load_parameters(ws / "parameters.yaml")
+    examples = sel_baselines.read_task_examples(params, ws / "data")
+    pool_dir = ws / "data" / "selection" / params.selection.pool
+    # the same rows, shuffled into a different number of part files
+    ids, X = [], []
+    for batch_ids, batch_X in scan_pool(CandidatePool(pool_dir), batch_rows=1000):
+        assert len(batch_ids) <= 1000  # bounded batches, never the whole pool
+        ids.append(batch_ids)
+        X.append(batch_X)
+    ids, X = np.concatenate(ids), np.concatenate(X)
+    perm = np.random.default_rng(1).permutation(len(ids))
+    other = tmp_path / "pool"
+    for p, chunk in enumerate(np.array_split(perm, 7)):
+        layout.write_table(other / f"part-{p:05d}.parquet", layout.selection_table(ids[chunk], X[chunk]))
+    first = sel_baselines.gather(CandidatePool(pool_dir), examples, sample_size=500, candidates=100)
+    second = sel_baselines.gather(CandidatePool(other), examples, sample_size=500, candidates=100, batch_rows=333)
+    np.testing.assert_array_equal(first[1], second[1])
+    np.testing.assert_array_equal(first[2], second[2])
+    for task in examples:
+        np.testing.assert_array_equal(first[0][task].candidate_ids, second[0][task].candidate_ids)
+        np.testing.assert_allclose(first[0][task].candidate_scores, second[0][task].candidate_scores,
+                                   rtol=0, atol=1e-12)
+
+
+def test_top_k_and_hash_sample_keep_the_right_rows():
+    rng = np.random.default_rng(0)
+    ids = np.asarray(layout.image_ids("t", 1000), dtype=object)
+    X = rng.standard_normal((1000, 4))
+    scores = np.round(rng.standard_normal(1000), 1)  # many ties, broken by ImageID
+    top, sample = TopK(50), HashSample(100, seed=3)
+    for chunk in np.array_split(rng.permutation(1000), 9):
+        top.add(ids[chunk], X[chunk], scores[chunk])
+        sample.add_rows(ids[chunk], X[chunk])
+    expected = np.lexsort((ids.astype(str), -scores))[:50]
+    np.testing.assert_array_equal(top.ids, ids[expected])
+    np.testing.assert_array_equal(top.X, X[expected])
+    whole = HashSample(100, seed=3)
+    whole.add_rows(ids, X)
+    np.testing.assert_array_equal(sample.ids, whole.ids)
+    assert len(set(sample.ids)) == 100
+
+
+# --------------------------------------------------------------------------- registry
+def test_baseline_tasks_are_registered_like_mlcube_declares_them():
+    raw = yaml.safe_load((ROOT / "mlcube.yaml").read_text())["tasks"]
+    for name, output in (("select_baselines", "submissions/selection/"),
+                         ("debug_baselines", "submissions/debugging/")):
+        params = {p.name: (p.io, p.kind, p.default) for p in TASKS[name].params}
+        assert params == {"data_path": ("input", "directory", "data/"),
+                          "parameters_file": ("input", "file", "parameters.yaml"),
+                          "submission_path": ("output", "directory", output)}
+        declared = raw[name]["parameters"]
+        assert declared["inputs"] == {"data_path": {"type": "directory", "default": "data/"},
+                                      "parameters_file": {"type": "file", "default": "parameters.yaml"}}
+        assert declared["outputs"] == {"submission_path": {"type": "directory", "default": output}}
