@@ -381,6 +381,16 @@ def test_missing_time_files_are_left_out_with_a_note(tmp_path):
     assert fig is not None and png_size(fig.png)[0] > 100
 
 
+def test_zero_seconds_is_drawn_at_the_axis_floor_with_a_note(tmp_path):
+    paths = write_workspace(tmp_path)
+    (paths["submissions"] / "debugging" / "time_d1v7_loss.txt").write_text("0\n")
+    debugging = inputs.load_results(paths["results"] / "debugging" / "results.yaml", "debugging")
+    timings = inputs.load_timings(debugging, paths["submissions"])
+    assert timings[("loss", "d1v7")].seconds == 0.0
+    fig = figures.debugging_overview(debugging, timings, style.colour_map(debugging.submissions), dpi=50)
+    assert png_size(fig.png)[0] > 100 and "Times under 100 µs drawn at 100 µs: loss." in fig.caption
+
+
 def test_time_from_results_yaml_when_submissions_are_elsewhere(tmp_path):
     paths = write_workspace(tmp_path)
     paths["submissions"] = tmp_path / "not-here"
@@ -526,6 +536,19 @@ def test_ties_share_a_rank_and_invalid_come_last(tmp_path):
     path.write_text(yaml.safe_dump(data))
     order = [(rank, s.name) for rank, s in ranked(inputs.load_results(path, "debugging"))]
     assert order == [(1, "c"), (2, "a"), (2, "b"), (4, "d"), (None, "z")]
+
+
+def test_overlapping_overview_points_are_set_side_by_side():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.set_xscale("log")
+    ax.set_xlim(1e-3, 10)
+    ax.set_ylim(0, 1)
+    xs = figures._dodged(ax, [1.0, 1.0, 1.0, 0.01], [0.5, 0.5, 0.5, 0.5])
+    plt.close(fig)
+    assert xs[0] == pytest.approx(1.0) and xs[3] == pytest.approx(0.01)  # first and lone points stay put
+    assert xs[1] > 1.0 > xs[2]  # the others move right, then left
 
 
 def test_decade_labels_and_durations():

@@ -208,7 +208,7 @@ def debugging_overview(debugging: Results, timings: dict[tuple[str, str], Timing
         _note(fig, ax, notes)
         png = png_bytes(fig, dpi)
     caption = ("Valuation time from each method's time file (log scale) against its score on each data_id. "
-               + (notes[0] + "." if left_out else "Every scored method has a time file."))
+               + ("" if left_out else "Every scored method has a time file. ") + " ".join(f"{n}." for n in notes))
     return Figure("debugging_overview.png", "Debugging overview: time against score", caption, png)
 
 
