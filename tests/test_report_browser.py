@@ -87,8 +87,9 @@ class Browser:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply.get("result", {})
 
-    def wait_for(self, method: str) -> dict:
-        seen = next((e for e in self.events if e.get("method") == method), None)
+    def wait_for(self, method: str, since: int = 0) -> dict:
+        """The first ``method`` event after the first ``since`` events seen."""
+        seen = next((e for e in self.events[since:] if e.get("method") == method), None)
         while seen is None:
             message = self._read()
             seen = message if message.get("method") == method else None
@@ -126,6 +127,7 @@ class Browser:
 
 
 PAGE_FACTS = """JSON.stringify({
+  url: location.href,
   title: document.title,
   tables: Object.fromEntries([...document.querySelectorAll('table')].map(
       t => [t.id, {rows: t.tBodies[0].rows.length, height: t.getBoundingClientRect().height}])),
@@ -146,8 +148,9 @@ def open_report(executable: str, report: Path, workdir: Path, width: int = 1280)
             browser.send(f"{domain}.enable", session=session)
         browser.send("Emulation.setDeviceMetricsOverride",
                      {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        before = len(browser.events)  # a late load event of about:blank must not count
         browser.send("Page.navigate", {"url": report.resolve().as_uri()}, session=session)
-        browser.wait_for("Page.loadEventFired")
+        browser.wait_for("Page.loadEventFired", since=before)
         facts = json.loads(browser.send("Runtime.evaluate", {"expression": PAGE_FACTS, "returnByValue": True},
                                         session=session)["result"]["value"])
         shot = browser.send("Page.captureScreenshot", {
@@ -187,6 +190,7 @@ def test_report_renders_in_headless_chromium(tmp_path, chromium):
     (tmp_path / "report.png").write_bytes(screenshot)
 
     assert problems(events, report) == []
+    assert facts["url"] == report.resolve().as_uri()
     assert facts["title"] == "DataPerf vision benchmarks: results"
     n_debugging = len(TEN) + 1  # ten methods and one stray file
     expected_rows = {"selection-leaderboard": len(TEN), "selection-metrics": len(TEN) * len(TASKS),
