@@ -6,17 +6,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     MPLCONFIGDIR=/tmp/matplotlib \
     HOME=/tmp
 
 WORKDIR /app
 
 # Dependencies first, in their own layer: a code change does not reinstall them.
-# Only wheels are installed (no compilers in the image); in the same layer, drop what
-# is never used at run time: pip's cache, the packages' test suites, C/Cython sources and headers.
+# In the same layer, drop what is never used at run time: pip's cache, the packages'
+# test suites, C/Cython sources and headers. (No compilers: the pins all have wheels.)
 COPY requirements.txt /app/requirements.txt
-RUN pip install --no-cache-dir --only-binary=:all: -r /app/requirements.txt \
- && find /usr/local/lib/python3*/*-packages -depth -type d -name tests -prune -exec rm -rf {} + \
+RUN pip install --no-cache-dir -r /app/requirements.txt \
+ && find /usr/local/lib/python3*/*-packages -type d -name tests -prune -exec rm -rf {} + \
  && find /usr/local/lib/python3*/*-packages -depth -type f \
         \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.cpp' \) -delete \
  && rm -rf /root/.cache /tmp/*
