@@ -52,6 +52,6 @@ else  # one-line format host: hand the container the same mirror in deb822 form
     "$mirror" "$SUITE" "$SUITE" >"$ctx/debian.sources"
 fi
 log "podman build -> $BASE_TAG"
-"$PODMAN" build --network=host -t "$BASE_TAG" -f "$ctx/Containerfile" "$ctx" >"$work/build.log" 2>&1 || {
+"$PODMAN" build --network=host --label "org.dataperf.ci.recipe=${RECIPE:-unknown}" -t "$BASE_TAG" -f "$ctx/Containerfile" "$ctx" >"$work/build.log" 2>&1 || {
   tail -n 40 "$work/build.log" >&2; log "podman build of the stand-in failed"; exit 1; }
 log "done: $("$PODMAN" image inspect --format '{{.Size}}' "$BASE_TAG") bytes"

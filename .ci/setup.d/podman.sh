@@ -12,7 +12,8 @@
 #        CONTAINERS_STORAGE_CONF=<clone>/.ci/podman/storage.conf     (overlay under /var/lib/dataperf-ci)
 #      e.g.  set -a; . .ci/podman/env; set +a; podman images
 #   3. Builds the stand-in docker.io/library/python:3.11-slim (.ci/podman/build-base.sh) only
-#      when it is missing from that storage, so it is cached between runs on the same machine.
+#      when it is missing from that storage (or its recipe changed), so it is cached between
+#      runs on the same machine.
 #   4. Prunes stopped containers and untagged images, then smoke-tests `podman run` as a
 #      non-root user id without network.
 set -euo pipefail
@@ -23,6 +24,7 @@ BASE_TAG="docker.io/library/python:3.11-slim"
 
 log() { echo "[setup podman] $*" >&2; }
 die() { echo "[setup podman] ERROR: $*" >&2; echo "[setup podman] the container tests (pytest -m container) need rootful podman; see .ci/setup.d/podman.sh" >&2; exit 1; }
+trap 'die "unexpected failure (line $LINENO: $BASH_COMMAND)"' ERR
 t0=$SECONDS
 
 sudo=""
@@ -57,12 +59,21 @@ $sudo mkdir -p /var/lib/dataperf-ci/containers
 $sudo "$PODMAN" info >/tmp/dataperf-ci-podman-info.log 2>&1 \
   || { tail -n 20 /tmp/dataperf-ci-podman-info.log >&2; die "podman is installed but does not work (podman info failed)"; }
 
-if $sudo "$PODMAN" image exists "$BASE_TAG"; then
-  log "base image $BASE_TAG cached"
+# The stand-in is rebuilt only when missing, or when its recipe (or the host CA bundle or
+# apt sources baked into it) changed: build-base.sh labels it with this digest.
+inputs=("$dir/build-base.sh" "$dir/base/Containerfile")
+for f in /etc/ssl/certs/ca-certificates.crt /etc/apt/sources.list /etc/apt/sources.list.d/*.sources; do
+  if [ -f "$f" ]; then inputs+=("$f"); fi
+done
+recipe="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
+have="$($sudo "$PODMAN" image inspect --format '{{ index .Labels "org.dataperf.ci.recipe" }}' "$BASE_TAG" 2>/dev/null || true)"
+if [ "$have" = "$recipe" ]; then
+  log "base image $BASE_TAG cached (recipe $recipe)"
 else
-  log "base image $BASE_TAG missing: building the local stand-in (about 2 minutes)"
+  if [ -n "$have" ]; then log "base image recipe changed ($have -> $recipe): rebuilding the stand-in"
+  else log "base image $BASE_TAG missing: building the local stand-in (about 2 minutes)"; fi
   $sudo env PODMAN="$PODMAN" CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" \
-    bash "$dir/build-base.sh" || die "could not build the stand-in base image $BASE_TAG"
+    RECIPE="$recipe" bash "$dir/build-base.sh" || die "could not build the stand-in base image $BASE_TAG"
 fi
 
 # Bound the storage across runs: stopped containers and untagged images (old builds of the
