@@ -2,10 +2,10 @@
 
 Needs rootful podman. In CI, .ci/setup.d/podman.sh installs it, builds a cached local stand-in
 for python:3.11-slim and writes .ci/podman/env (PODMAN, CONTAINERS_CONF,
-CONTAINERS_STORAGE_CONF), which this module reads. Without that file, ``podman`` on PATH with
-its usual configuration is used; variables already in the environment win over the file.
-When podman (or the base image, or root) is missing the tests
-skip with the reason -- except with CI=true, where they fail: in CI they are not optional.
+CONTAINERS_STORAGE_CONF), which this module reads; variables already in the environment win
+over the file. Without it, ``podman`` on PATH with its usual configuration is used. When
+podman, the base image or root is missing the tests skip with the reason -- except with
+CI=true, where they fail: in CI they are not optional.
 
 Run just these:  .venv/bin/python -m pytest -m container -rs
 """
@@ -113,9 +113,11 @@ def new_workspace(path: Path) -> Path:
     """
     path.mkdir(parents=True)
     shutil.copy(ROOT / "workspace" / "parameters.yaml", path / "parameters.yaml")
-    for sub in ("data", "submissions/selection", "submissions/debugging",
-                "results/selection", "results/debugging", "plots"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
+    for task in mlcube_config()["tasks"].values():
+        for params in task["parameters"].values():
+            for param in params.values():
+                mounted = path / param["default"]
+                (mounted if param["type"] == "directory" else mounted.parent).mkdir(parents=True, exist_ok=True)
     chown_tree(path)
     return path
 
@@ -131,8 +133,8 @@ def local_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
-def declared_tasks() -> list[str]:
-    return list(yaml.safe_load((ROOT / "mlcube.yaml").read_text())["tasks"])
+def mlcube_config() -> dict:
+    return yaml.safe_load((ROOT / "mlcube.yaml").read_text())
 
 
 @dataclass
@@ -147,7 +149,7 @@ class CubeRun:
 def cube(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> CubeRun:
     """download (default network), then the baselines, evaluations and plot with --network=none."""
     workspace = new_workspace(tmp_path_factory.mktemp("cube") / "workspace")
-    declared = declared_tasks()
+    declared = list(mlcube_config()["tasks"])
     offline_tasks = [t for t in BASELINE_TASKS if t in declared] + list(MAIN_TASKS)
     download = mlcube_run(podman, workspace, ["download"])
     offline = (mlcube_run(podman, workspace, offline_tasks, "--network=none") if download.returncode == 0
