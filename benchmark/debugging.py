@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .classifier import make_classifier
-from .execution import Backend, LocalBackend
+from .execution import Backend, LocalBackend, aligned
 
 DEFAULT_CLASSIFIER: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
 
@@ -62,6 +62,7 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
                 classifier: Mapping[str, Any] | None) -> list[float]:
     """One job: test accuracies of a batch of label states (rows of ``states``)."""
+    Z, test_Z = aligned(Z), aligned(test_Z)
     with threadpool_limits(1):  # same float reductions whatever the process layout
         return [fit_accuracy(Z, labels, test_Z, test_y, classifier) for labels in states]
 

@@ -9,7 +9,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..errors import InputError, ResourceError
-from ..execution import backend_for
+from ..execution import aligned, backend_for
 from ..logs import log
 from ..parameters import Parameters, load_parameters
 from ..resources import CandidatePool, read_test_set
@@ -154,5 +154,6 @@ def _fit_and_score(job: tuple[np.ndarray, np.ndarray, np.ndarray, str],
     """One job: train on a submitted training set, score on its task's test set."""
     image_ids, X, y, task = job
     test_X, test_y = tests[task]
+    X, test_X = aligned(X), aligned(test_X)
     with threadpool_limits(1):  # same floats in any process
         return score_training_set(image_ids, X, y, test_X, test_y, classifier)
