@@ -55,6 +55,19 @@ def _read_parquet(path: Path, columns: list[str], what: str) -> pa.Table:
         raise ResourceError(f"{what} cannot be read ({_first_line(exc)})", path) from None
 
 
+def _read_csv(path: Path, columns: list[str], what: str) -> pd.DataFrame:
+    """A CSV resource as strings (no NA guessing), with the named columns present."""
+    _require_file(path, what)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ResourceError(f"{what} cannot be parsed ({_first_line(exc)})", path) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ResourceError(f"{what} lacks column(s) {', '.join(missing)}", path)
+    return frame
+
+
 def binary_labels(values: pa.ChunkedArray | pa.Array | pd.Series, path: Path, name: str) -> np.ndarray:
     """0/1 labels from integers, booleans or the strings '0'/'1' (DataPerf uses both)."""
     if isinstance(values, (pa.ChunkedArray, pa.Array)):
@@ -165,14 +178,7 @@ def read_test_set(path: str | Path) -> LabeledEmbeddings:
 def read_examples(path: str | Path) -> pd.DataFrame:
     """The labeled example set of a task (LabelName,ImageID,Confidence,OriginalURL,DisplayName)."""
     path = Path(path)
-    _require_file(path, "example set")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ResourceError(f"example set cannot be parsed ({_first_line(exc)})", path) from None
-    missing = [c for c in ("ImageID", "Confidence") if c not in frame.columns]
-    if missing:
-        raise ResourceError(f"example set lacks column(s) {', '.join(missing)}", path)
+    frame = _read_csv(path, ["ImageID", "Confidence"], "example set")
     frame["Confidence"] = binary_labels(frame["Confidence"], path, "Confidence")
     return frame
 
@@ -208,14 +214,7 @@ def read_debugging_split(path: str | Path, what: str, expected_dim: int | None =
 def read_ground_truth(path: str | Path, train_ids: np.ndarray) -> np.ndarray:
     """Clean labels aligned with the training rows, matched by filename == ImageID."""
     path = Path(path)
-    _require_file(path, "ground truth")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ResourceError(f"ground truth cannot be parsed ({_first_line(exc)})", path) from None
-    missing = [c for c in ("ImageID", "hv_label") if c not in frame.columns]
-    if missing:
-        raise ResourceError(f"ground truth lacks column(s) {', '.join(missing)}", path)
+    frame = _read_csv(path, ["ImageID", "hv_label"], "ground truth")
     labels = binary_labels(frame["hv_label"], path, "hv_label")
     ids = frame["ImageID"].to_numpy(dtype=object)
     seen = pd.Index(ids)
