@@ -17,13 +17,12 @@ Everything below works on those in-memory rows.
 * ``baseline_nearest`` -- the :data:`NEAREST_POSITIVES` rows most similar to the
   examples' mean direction, labelled positive, and :data:`NEAREST_NEGATIVES`
   random rows labelled negative.
-* ``baseline_selftrain_fps`` -- self-training plus farthest-point sampling: a
-  logistic regression separating the examples from the random sample is refitted
-  a few rounds on its own most confident positives (pseudo-labels) over the
-  candidates and the sample; the most confident positives and the clearest
-  negatives are then thinned by farthest-point sampling, so the submitted set
-  covers each class rather than repeating near-duplicates. The number of
-  pseudo-positives is chosen by cross-validation on the examples themselves.
+* ``baseline_selftrain_fps`` -- self-training plus farthest-point sampling
+  (:mod:`.selftrain`): the share of concept rows is estimated by hiding each
+  example in turn from a label propagation over the k-NN graph; a logistic
+  regression is refitted a few rounds on that many pseudo-positives; the
+  submission thins pseudo-positives and clear negatives by farthest-point
+  sampling so it covers each class instead of repeating near-duplicates.
 """
 from __future__ import annotations
 

@@ -1,28 +1,25 @@
-"""The strong selection baseline: two semi-supervised scorers, chosen by leave-one-example-out CV.
+"""The strong selection baseline: self-training sized by leave-one-example-out CV, then farthest-point sampling.
 
-Rows: the examples (known positives), the task's nearest candidates and a prefix
-of the shared uniform sample of the pool (unlabelled, mostly negative since
-concepts are rare); at most ``len(examples) + CANDIDATES + GRAPH_SAMPLE`` rows.
+Rows: the examples (known positives), the task's nearest candidates and the
+shared uniform sample of the pool (unlabelled; mostly negative, since concepts
+are rare). Only these in-memory rows are used, never the whole pool.
 
-Scorers (both start from the examples only):
-
-* ``graph`` -- label propagation (personalised PageRank) on the symmetric
-  cosine k-nearest-neighbour graph of the rows: works when a concept forms
-  local clusters.
-* ``linear`` -- self-training: rows are ranked by cosine to the examples' mean
-  direction, the top ones are taken as pseudo-positives and a logistic
-  regression is refitted on them for a few rounds: works when a concept is a
-  direction that single neighbours do not reveal.
-
-Cross-validation: each example in turn is hidden, each scorer is run from the
-others, and the hidden example's rank among the unlabelled rows is recorded.
-The scorer whose hidden examples rank highest (mean rank) is used; twice the
-median hidden rank estimates how many unlabelled rows belong to the concept.
-
-Submission: the top-scored rows up to that estimate (at most
-:data:`MAX_POSITIVES`) are labelled positive; negatives are chosen by
-farthest-point sampling (greedy k-center) among the rows ranked below twice the
-estimate, so they cover the rest of the pool rather than one region of it.
+1. How many rows belong to the concept? On a subset (examples, candidates and
+   the first :data:`GRAPH_SAMPLE` sample rows) labels are propagated from the
+   examples over the cosine k-nearest-neighbour graph (personalised PageRank).
+   Cross-validation: each example in turn is hidden and propagation runs from
+   the others; twice the median rank of the hidden examples among the
+   unlabelled rows estimates the number of positives there, and so the share
+   of positives among all unlabelled rows.
+2. Self-training: rows are ranked by cosine to the examples' mean direction;
+   that share of the top rows is taken as pseudo-positives and a class-balanced
+   logistic regression is refitted on them for :data:`ROUNDS` rounds, so the
+   concept's direction is learnt from many rows instead of a handful.
+3. Submission (:data:`SIZE` rows): the examples, up to :data:`MAX_POSITIVES`
+   pseudo-positives chosen by farthest-point sampling (greedy k-center) among
+   the final top-ranked rows, and negatives chosen by farthest-point sampling
+   among the rows ranked below :data:`NEGATIVE_MARGIN` times the positive count,
+   so each class is covered rather than one region of it repeated.
 """
 from __future__ import annotations
 
@@ -36,7 +33,7 @@ from threadpoolctl import threadpool_limits
 from .selection import Submission, TaskRows, farthest_point_sampling
 
 SIZE = 500
-MAX_POSITIVES = 150
+MAX_POSITIVES = 250  # at most half of SIZE: balanced classes, since the test prior is unknown
 MIN_POSITIVES = 10
 GRAPH_SAMPLE = 4_000
 NEIGHBOURS = 10
@@ -49,16 +46,21 @@ Scorer = Callable[[np.ndarray], np.ndarray]  # seeds (bool per row) -> score per
 
 
 def task_rows(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
-              graph_sample: int = GRAPH_SAMPLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, unit rows, is_example): examples first, then candidates, then the sample prefix; no repeats."""
-    ids = np.concatenate([rows.example_ids, rows.candidate_ids, sample_ids[:graph_sample]])
-    X = np.concatenate([rows.examples, rows.candidates, sample_X[:graph_sample]])
+              graph_sample: int = GRAPH_SAMPLE) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, unit rows, is_example, in_graph) over examples, candidates and the whole sample, each row once.
+
+    Rows come in that order; ``in_graph`` marks the examples, the candidates and the
+    first ``graph_sample`` rows of the (uniformly ordered) sample.
+    """
+    ids = np.concatenate([rows.example_ids, rows.candidate_ids, sample_ids])
+    X = np.concatenate([rows.examples, rows.candidates, sample_X])
+    n_head = len(rows.example_ids) + len(rows.candidate_ids)
+    in_graph = np.arange(len(ids)) < n_head + graph_sample
     _, first = np.unique(ids.astype(str), return_index=True)
     keep = np.sort(first)
-    ids, X = ids[keep], X[keep]
     is_example = np.zeros(len(ids), dtype=bool)
     is_example[: len(rows.example_ids)] = True
-    return ids, X, is_example
+    return ids[keep], X[keep], is_example[keep], in_graph[keep]
 
 
 def knn_graph(X: np.ndarray, k: int = NEIGHBOURS, block: int = 1024) -> sp.csr_matrix:
@@ -128,12 +130,9 @@ def estimate_positives(score: Scorer, is_example: np.ndarray) -> int:
 
 def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
                            size: int = SIZE, max_positives: int = MAX_POSITIVES) -> Submission:
-    ids, X, is_example = task_rows(rows, sample_ids, sample_X, graph_sample=len(sample_ids))
-    graph_rows = len(rows.example_ids) + len(rows.candidate_ids) + min(GRAPH_SAMPLE, len(sample_ids))
+    ids, X, is_example, in_graph = task_rows(rows, sample_ids, sample_X)
     with threadpool_limits(1):
         # 1. the share of positives among unlabelled rows, from hidden examples on the graph subset
-        in_graph = np.zeros(len(ids), dtype=bool)
-        in_graph[:graph_rows] = True  # examples, candidates and a uniform prefix of the sample
         estimate = estimate_positives(graph_scorer(X[in_graph]), is_example[in_graph])
         share = estimate / max(1, int(np.count_nonzero(~is_example[in_graph])))
         unlabeled = np.flatnonzero(~is_example)
@@ -154,5 +153,4 @@ def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.
         negatives = bottom[farthest_point_sampling(X[bottom], n_neg, start=len(bottom) - 1)]
     chosen = np.concatenate([positives, negatives])
     labels = np.concatenate([np.ones(len(positives), np.int64), np.zeros(len(negatives), np.int64)])
-    selftrain_fps_baseline.last_choice = count  # for logging and the benchmark script
     return Submission(ids[chosen], labels)
