@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -309,3 +312,15 @@ def test_baseline_tasks_are_registered_like_mlcube_declares_them():
         assert declared["inputs"] == {"data_path": {"type": "directory", "default": "data/"},
                                       "parameters_file": {"type": "file", "default": "parameters.yaml"}}
         assert declared["outputs"] == {"submission_path": {"type": "directory", "default": output}}
+
+
+@pytest.mark.parametrize("task", ["select_baselines", "debug_baselines"])
+def test_missing_data_is_a_one_line_error_with_exit_2(task, demo_ws, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "benchmark", task, f"--data_path={tmp_path / 'nowhere'}",
+                           f"--parameters_file={demo_ws / 'parameters.yaml'}", f"--submission_path={tmp_path / 'out'}"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path / "nowhere") in err[0], done.stderr
+    assert not (tmp_path / "out").exists()
