@@ -5,7 +5,7 @@
 #   2. podman import -> localhost/dataperf-ci/debian:bookworm,
 #   3. podman build base/Containerfile (python3, pip, venv; host CA bundle and apt sources)
 #      -> docker.io/library/python:3.11-slim.
-# Usage: build-base.sh  (as root; takes ~1-2 minutes; logs to stderr)
+# Usage: build-base.sh  (as root; takes about a minute; logs to stderr)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PODMAN="${PODMAN:-podman}"

@@ -5,7 +5,7 @@
 # cannot be provided, because in CI the container test is not optional.
 #
 # What it does:
-#   1. apt-get install podman runc debootstrap (only if one of them is missing; needs root).
+#   1. apt-get install podman runc debootstrap (only if one of them is missing); must run as root.
 #   2. Writes .ci/podman/env (KEY=VALUE lines, sourceable) that the test and humans use:
 #        PODMAN=/usr/bin/podman
 #        CONTAINERS_CONF=<clone>/.ci/podman/containers.conf          (runc, cgroupfs, ulimits)
@@ -27,11 +27,9 @@ die() { echo "[setup podman] ERROR: $*" >&2; echo "[setup podman] the container 
 trap 'die "unexpected failure (line $LINENO: $BASH_COMMAND)"' ERR
 t0=$SECONDS
 
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo="sudo -n" \
-    || die "must run as root (or with passwordless sudo): rootful podman is required"
-fi
+# The test drives podman as the same user, and needs rootful podman (files written by the
+# container as -u UID:GID must land on the host as that uid): CI runs as root.
+[ "$(id -u)" = 0 ] || die "must run as root: the container test needs rootful podman"
 
 missing=()
 for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
@@ -39,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || die "apt-get not found; cannot install ${missing[*]} on this OS"
   log "installing podman runc debootstrap (missing: ${missing[*]})"
   export DEBIAN_FRONTEND=noninteractive
-  { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends \
+  { apt-get update -q && apt-get install -y -q --no-install-recommends \
       podman runc debootstrap conmon netavark aardvark-dns fuse-overlayfs uidmap slirp4netns iptables ca-certificates; } \
     >/tmp/dataperf-ci-apt.log 2>&1 \
     || { tail -n 30 /tmp/dataperf-ci-apt.log >&2; die "apt-get install podman runc debootstrap failed (log: /tmp/dataperf-ci-apt.log)"; }
@@ -54,9 +52,9 @@ CONTAINERS_CONF=$dir/containers.conf
 CONTAINERS_STORAGE_CONF=$dir/storage.conf
 ENV
 set -a; . "$dir/env"; set +a
-$sudo mkdir -p /var/lib/dataperf-ci/containers
+mkdir -p /var/lib/dataperf-ci/containers
 
-$sudo "$PODMAN" info >/tmp/dataperf-ci-podman-info.log 2>&1 \
+"$PODMAN" info >/tmp/dataperf-ci-podman-info.log 2>&1 \
   || { tail -n 20 /tmp/dataperf-ci-podman-info.log >&2; die "podman is installed but does not work (podman info failed)"; }
 
 # The stand-in is rebuilt only when missing, or when its recipe (or the host CA bundle or
@@ -66,22 +64,24 @@ for f in /etc/ssl/certs/ca-certificates.crt /etc/apt/sources.list /etc/apt/sourc
   if [ -f "$f" ]; then inputs+=("$f"); fi
 done
 recipe="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
-have="$($sudo "$PODMAN" image inspect --format '{{ index .Labels "org.dataperf.ci.recipe" }}' "$BASE_TAG" 2>/dev/null || true)"
+have="$("$PODMAN" image inspect --format '{{ index .Labels "org.dataperf.ci.recipe" }}' "$BASE_TAG" 2>/dev/null || true)"
 if [ "$have" = "$recipe" ]; then
   log "base image $BASE_TAG cached (recipe $recipe)"
+elif [ -z "$have" ] && "$PODMAN" image exists "$BASE_TAG"; then
+  log "base image $BASE_TAG present and not our stand-in (e.g. pulled): using it"
 else
   if [ -n "$have" ]; then log "base image recipe changed ($have -> $recipe): rebuilding the stand-in"
-  else log "base image $BASE_TAG missing: building the local stand-in (about 2 minutes)"; fi
-  $sudo env PODMAN="$PODMAN" CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" \
+  else log "base image $BASE_TAG missing: building the local stand-in (about 1 minute)"; fi
+  env PODMAN="$PODMAN" CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" \
     RECIPE="$recipe" bash "$dir/build-base.sh" || die "could not build the stand-in base image $BASE_TAG"
 fi
 
 # Bound the storage across runs: stopped containers and untagged images (old builds of the
 # project image; the layer cache under the tagged images is kept).
-$sudo "$PODMAN" container prune -f >/dev/null 2>&1 || true
-$sudo "$PODMAN" image prune -f >/dev/null 2>&1 || true
+"$PODMAN" container prune -f >/dev/null 2>&1 || true
+"$PODMAN" image prune -f >/dev/null 2>&1 || true
 
-out="$($sudo "$PODMAN" run --rm --network=none -u 4321:4321 "$BASE_TAG" \
+out="$("$PODMAN" run --rm --network=none -u 4321:4321 "$BASE_TAG" \
         python -c 'import os, sys; print(os.getuid(), sys.version_info[:2] == (3, 11))' 2>&1)" \
   || die "podman run smoke test failed: $out"
 [ "$out" = "4321 True" ] || die "podman run smoke test printed '$out', expected '4321 True'"
