@@ -13,6 +13,7 @@ import hashlib
 from typing import Iterator
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from ..embeddings import embedding_matrix
 from ..errors import ResourceError
@@ -23,23 +24,29 @@ BATCH_ROWS = 32_768  # 32k x 256 float64 = 64 MiB per batch
 
 def scan_pool(pool: CandidatePool, batch_rows: int = BATCH_ROWS,
               expected_dim: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(ImageIDs as an object array, float64 embeddings) per batch, little read-ahead."""
-    try:
-        batches = pool.dataset.to_batches(columns=[pool.ID, pool.EMBEDDING], batch_size=batch_rows,
-                                          batch_readahead=1, fragment_readahead=1)
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            ids = np.asarray(batch.column(pool.ID).to_pylist(), dtype=object)
-            if any(i is None for i in ids):
-                raise ResourceError("candidate pool has missing ImageIDs", pool.path)
-            X = embedding_matrix(batch.column(pool.EMBEDDING), pool.path, pool.EMBEDDING, expected_dim)
-            expected_dim = X.shape[1]
-            yield ids, X
-    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
-        if isinstance(exc, ResourceError):
-            raise
-        raise ResourceError(f"candidate pool cannot be scanned ({str(exc).splitlines()[0]})", pool.path) from None
+    """(ImageIDs as an object array, float64 embeddings) per batch, one part file at a time.
+
+    Each part file is read sequentially, row group by row group, without
+    read-ahead: memory holds one decoded row group and one batch, however large
+    the pool (a dataset scanner with read-ahead held about twice as much).
+    """
+    for path in pool.dataset.files:
+        try:
+            parquet = pq.ParquetFile(path)
+            batches = parquet.iter_batches(batch_size=batch_rows, columns=[pool.ID, pool.EMBEDDING],
+                                           use_threads=False)
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                column = batch.column(pool.ID)
+                if column.null_count:
+                    raise ResourceError("candidate pool has missing ImageIDs", path)
+                ids = np.asarray(column.to_pylist(), dtype=object)
+                X = embedding_matrix(batch.column(pool.EMBEDDING), path, pool.EMBEDDING, expected_dim)
+                expected_dim = X.shape[1]
+                yield ids, X
+        except (OSError, ValueError, KeyError) as exc:  # pyarrow's errors derive from these
+            raise ResourceError(f"candidate pool cannot be scanned ({str(exc).splitlines()[0]})", path) from None
 
 
 def hash_keys(ids: np.ndarray, seed: int) -> np.ndarray:
