@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         for param in task.params:
             p.add_argument(f"--{param.name}", default=None, metavar="PATH",
                            help=f"{param.io} {param.kind} (default: <workspace>/{param.default})")
-    demo = sub.add_parser("demo", help="download, evaluate_selection, evaluate_debugging and plot "
-                                       "in the workspace, then print the scores")
+    demo = sub.add_parser("demo", help="download, select_baselines, debug_baselines, evaluate_selection, "
+                                       "evaluate_debugging and plot in the workspace, then print the scores")
     demo.add_argument("--parameters_file", default=None, metavar="PATH")
     return parser
 

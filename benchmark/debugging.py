@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .batched_logistic import batched_settings, fit_predict
 from .classifier import make_classifier
 from .execution import Backend, LocalBackend, aligned
 
@@ -61,10 +62,24 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
 
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
                 classifier: Mapping[str, Any] | None) -> list[float]:
-    """One job: test accuracies of a batch of label states (rows of ``states``)."""
+    """One job: test accuracies of a batch of label states (rows of ``states``).
+
+    Plain L2 settings are solved for the whole batch at once (batched_logistic);
+    any state that does not converge there, and any other settings, are fitted
+    one by one with scikit-learn.
+    """
     Z, test_Z = aligned(Z), aligned(test_Z)
+    accuracies: list[float | None] = [None] * len(states)
     with threadpool_limits(1):  # same float reductions whatever the process layout
-        return [fit_accuracy(Z, labels, test_Z, test_y, classifier) for labels in states]
+        settings = batched_settings(classifier)
+        both = [i for i, labels in enumerate(states) if 0 < labels.sum() < len(labels)]
+        if settings is not None and both:
+            predicted, converged = fit_predict(Z, states[both], test_Z, **settings)
+            for i, row, ok in zip(both, predicted, converged):
+                if ok:
+                    accuracies[i] = float(np.count_nonzero(row.astype(np.int64) == test_y) / len(test_y))
+        return [fit_accuracy(Z, labels, test_Z, test_y, classifier) if acc is None else acc
+                for labels, acc in zip(states, accuracies)]
 
 
 class CleaningEvaluator:

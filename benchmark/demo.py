@@ -7,9 +7,12 @@ from .results import read_yaml
 from .tasks import TASKS
 
 
+DEMO_TASKS = ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot")
+
+
 def run_demo(workspace: Path, parameters_file: str | None = None) -> int:
     status = 0
-    for name in ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot"):
+    for name in DEMO_TASKS:
         task = TASKS[name]
         kwargs = {p.name: str(workspace / p.default) for p in task.params}
         if parameters_file is not None:
@@ -48,5 +51,5 @@ def _num(value: float | None) -> str:
     return "invalid" if value is None else f"{value:.4f}"
 
 
-def _row(cells: list[str]) -> str:
-    return "  ".join(f"{c:<14}" if i == 0 else f"{c:>10}" for i, c in enumerate(cells))
+def _row(cells: list[str], width: int = 30) -> str:
+    return "  ".join(f"{c:<{width}}" if i == 0 else f"{c:>10}" for i, c in enumerate(cells))

@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 3000])
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--n-test", type=int, default=500)
-    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--sample-steps", type=int, default=30, help="naive steps timed when N > 300")
     parser.add_argument("--default-thread-fits", type=int, default=5,
                         help="fits timed with default BLAS threads (0 to skip)")

@@ -6,6 +6,7 @@ CLI is built from this table and a test checks it against ``mlcube.yaml``.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -26,40 +27,18 @@ class Task:
     run: Callable[..., int]
 
 
-def _download(**kw) -> int:
-    from .download import run
+def _lazy(module: str, function: str = "run") -> Callable[..., int]:
+    """The entrypoint ``benchmark.tasks.<module>.<function>``, imported on first call.
 
-    return run(**kw)
+    Importing a task pulls in heavy libraries (scikit-learn, matplotlib, cleanlab);
+    ``--help`` and the other tasks should not pay for them.
+    """
 
+    def run(**kwargs) -> int:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), function)(**kwargs)
 
-def _select_baselines(**kw) -> int:
-    from .baselines import run_select
-
-    return run_select(**kw)
-
-
-def _debug_baselines(**kw) -> int:
-    from .baselines import run_debug
-
-    return run_debug(**kw)
-
-
-def _evaluate_selection(**kw) -> int:
-    from .evaluate_selection import run
-
-    return run(**kw)
-
-
-def _evaluate_debugging(**kw) -> int:
-    from .evaluate_debugging import run
-
-    return run(**kw)
-
-
-def _plot(**kw) -> int:
-    from .plot import run
-
-    return run(**kw)
+    run.__name__ = f"{module}.{function}"
+    return run
 
 
 PARAMETERS = Param("parameters_file", "parameters.yaml", "file", "input")
@@ -69,34 +48,34 @@ TASKS: dict[str, Task] = {t.name: t for t in (
         PARAMETERS,
         Param("output_path", "data/", "directory", "output"),
         Param("submission_path", "submissions/", "directory", "output"),
-    ), _download),
+    ), _lazy("download")),
     Task("select_baselines", "write the reference selection baselines' training sets (pool and examples only)", (
         Param("data_path", "data/", "directory", "input"),
         PARAMETERS,
         Param("submission_path", "submissions/selection/", "directory", "output"),
-    ), _select_baselines),
+    ), _lazy("baselines", "run_select")),
     Task("debug_baselines", "write the reference debugging baselines' orders and time files "
                             "(noisy training and validation sets only)", (
         Param("data_path", "data/", "directory", "input"),
         PARAMETERS,
         Param("submission_path", "submissions/debugging/", "directory", "output"),
-    ), _debug_baselines),
+    ), _lazy("baselines", "run_debug")),
     Task("evaluate_selection", "score training-set selection submissions", (
         Param("data_path", "data/", "directory", "input"),
         Param("submission_path", "submissions/selection/", "directory", "input"),
         PARAMETERS,
         Param("output_path", "results/selection/", "directory", "output"),
-    ), _evaluate_selection),
+    ), _lazy("evaluate_selection")),
     Task("evaluate_debugging", "score training-data debugging submissions", (
         Param("data_path", "data/", "directory", "input"),
         Param("submission_path", "submissions/debugging/", "directory", "input"),
         PARAMETERS,
         Param("output_path", "results/debugging/", "directory", "output"),
-    ), _evaluate_debugging),
+    ), _lazy("evaluate_debugging")),
     Task("plot", "draw figures and an HTML report from the results", (
         Param("results_path", "results/", "directory", "input"),
         Param("submission_path", "submissions/", "directory", "input"),
         PARAMETERS,
         Param("output_path", "plots/", "directory", "output"),
-    ), _plot),
+    ), _lazy("plot")),
 )}
