@@ -280,3 +280,38 @@ def test_non_l2_settings_fit_on_raw_embeddings_and_still_match():
     evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, classifier=settings)
     assert evaluator.Z is not None and evaluator.Z.shape == X.shape  # no projection
     np.testing.assert_array_equal(evaluator.curve(order), naive_curve(X, noisy, clean, tX, ty, order, settings))
+
+
+def test_batched_solver_is_used_only_for_plain_l2_settings():
+    from benchmark.batched_logistic import batched_settings
+
+    assert batched_settings({"tol": 1e-10}) == {"C": 1.0, "fit_intercept": True, "tol": 1e-10, "max_iter": 100}
+    for settings in ({"solver": "liblinear"}, {"class_weight": "balanced"}, {"l1_ratio": 1.0, "solver": "saga"},
+                     {"C": float("inf")}):
+        assert batched_settings(settings) is None, settings
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_batched_solver_predicts_like_sklearn(fit_intercept):
+    from sklearn.linear_model import LogisticRegression
+
+    from benchmark.batched_logistic import fit_predict
+
+    X, noisy, clean, tX, ty = make_problem(40, 15, 4)
+    states = np.stack([noisy, clean, np.where(np.arange(40) < 10, clean, noisy)])
+    predicted, converged = fit_predict(X, states, tX, C=0.7, fit_intercept=fit_intercept, tol=1e-10,
+                                       max_iter=100_000)
+    assert converged.all()
+    for labels, row in zip(states, predicted):
+        model = LogisticRegression(C=0.7, fit_intercept=fit_intercept, tol=1e-10, max_iter=100_000).fit(X, labels)
+        np.testing.assert_array_equal(row.astype(int), model.predict(tX))
+
+
+def test_states_the_batch_does_not_settle_fall_back_to_sklearn(monkeypatch):
+    import benchmark.batched_logistic as batched
+
+    monkeypatch.setattr(batched, "ACCEPT_FACTOR", -1.0)  # accept nothing: every state refitted alone
+    X, noisy, clean, tX, ty = make_problem(30, 50, 5)
+    order = np.random.default_rng(2).permutation(30)
+    curve = CleaningEvaluator(X, noisy, clean, tX, ty).curve(order)
+    np.testing.assert_array_equal(curve, naive_curve(X, noisy, clean, tX, ty, order))
