@@ -60,7 +60,7 @@ def main() -> None:
     runs = {"local, 1 process": score("local1", {"n_jobs": 1}),
             "local, 2 processes": score("local2", {"n_jobs": 2})}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40) as cluster:
+                      dashboard_address=":0", silence_logs=40) as cluster:
         runs["Dask LocalCluster, 2 workers"] = score("dask", {"scheduler": cluster.scheduler_address})
     print(f"{args.submissions} submissions, N=300, 2048-d, one data_id")
     for name, (seconds, _) in runs.items():

@@ -19,7 +19,7 @@ from test_debugging import DebugFiles  # noqa: E402
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=50) as c:
+                                  dashboard_address=":0", silence_logs=50) as c:
         yield c
 
 
@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_run_does_not_lose_the_evaluation(tmp_path):
     files = _debug_setup(tmp_path, n=120, d=200, methods=8)
     assert files.evaluate(tmp_path / "local") == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=50) as cluster, \
+                                  dashboard_address=":0", silence_logs=50) as cluster, \
             distributed.Client(cluster) as client:
         params = with_scheduler(files.params_file, cluster.scheduler_address)
         done = threading.Event()
