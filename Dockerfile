@@ -15,7 +15,7 @@ WORKDIR /app
 # Dependencies first, in their own layer: a code change does not reinstall them.
 # In the same layer, drop what is never used at run time: pip's cache, the packages'
 # test suites, C/Cython sources and headers. (No compilers: the pins all have wheels.)
-COPY requirements.txt /app/requirements.txt
+COPY requirements.txt constraints.txt /app/
 RUN pip install --no-cache-dir -r /app/requirements.txt \
  && find /usr/local/lib/python3*/*-packages -type d -name tests -prune -exec rm -rf {} + \
  && find /usr/local/lib/python3*/*-packages -depth -type f \
