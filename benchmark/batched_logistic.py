@@ -10,13 +10,12 @@ does not reach the tolerance is refitted with scikit-learn by the caller.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 
 import numpy as np
 from scipy.optimize import minimize
 
-from .classifier import make_classifier
+from .classifier import has_plain_l2_penalty, make_classifier
 
 # Solvers whose optimum is this objective's (liblinear also penalizes the intercept).
 _SAME_OPTIMUM = {"lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"}
@@ -29,9 +28,7 @@ ACCEPT_FACTOR = 100.0
 def batched_settings(classifier: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """C, fit_intercept, tol and max_iter when the settings describe plain L2 logistic regression, else None."""
     p = make_classifier(classifier).get_params()
-    plain = (p["penalty"] in ("l2", "deprecated") and p["l1_ratio"] in (None, 0, 0.0)
-             and p["class_weight"] is None and p["solver"] in _SAME_OPTIMUM and math.isfinite(p["C"]))
-    if not plain:
+    if not (has_plain_l2_penalty(p) and p["class_weight"] is None and p["solver"] in _SAME_OPTIMUM):
         return None
     return {"C": float(p["C"]), "fit_intercept": bool(p["fit_intercept"]), "tol": float(p["tol"]),
             "max_iter": int(p["max_iter"])}

@@ -7,6 +7,7 @@ of the solver's path. Both can be overridden in parameters.yaml.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +29,16 @@ def check_classifier_settings(settings: Mapping[str, Any]) -> str | None:
     except (ValueError, TypeError) as exc:
         return " ".join(str(exc).split())
     return None
+
+
+def has_plain_l2_penalty(settings: Mapping[str, Any]) -> bool:
+    """True when resolved LogisticRegression settings (``get_params()``) penalize with ||w||^2 only.
+
+    Such an optimum is unchanged by rotating the features, which lets debugging fit in
+    SVD coordinates and solve many label states together.
+    """
+    return (settings["penalty"] in ("l2", "deprecated") and settings["l1_ratio"] in (None, 0, 0.0)
+            and math.isfinite(settings["C"]))
 
 
 def make_classifier(settings: Mapping[str, Any] | None = None) -> LogisticRegression:

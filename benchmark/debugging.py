@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .batched_logistic import batched_settings, fit_predict
-from .classifier import make_classifier
+from .classifier import has_plain_l2_penalty, make_classifier
 from .execution import Backend, LocalBackend, aligned
 
 DEFAULT_CLASSIFIER: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
@@ -178,10 +178,7 @@ def rotation_invariant(classifier: Mapping[str, Any]) -> bool:
     Only then may it be fitted on thin-SVD coordinates; an L1 or elastic-net penalty
     (or none at all) falls back to the raw embeddings.
     """
-    settings = make_classifier(classifier).get_params()
-    return (settings.get("penalty") in ("l2", "deprecated")
-            and settings.get("l1_ratio") in (None, 0, 0.0)
-            and settings.get("C", 1.0) != float("inf"))
+    return has_plain_l2_penalty(make_classifier(classifier).get_params())
 
 
 @dataclass(frozen=True)
