@@ -17,6 +17,13 @@ import numpy as np
 from .errors import InputError
 
 
+def require_folder(path: Path) -> None:
+    """The submission path must be an existing folder."""
+    if not path.is_dir():
+        raise InputError("submission folder not found" if not path.exists()
+                         else "submission path is not a folder", path)
+
+
 def read_text(path: Path, what: str) -> str:
     """UTF-8 text of a submission file; empty, binary and non-UTF-8 files are errors."""
     if not path.is_file():

@@ -17,7 +17,7 @@ from ..logs import log
 from ..parameters import Parameters, load_parameters
 from ..resources import DebuggingData, load_debugging_data
 from ..results import atomic_write_text, write_yaml
-from ..submissions import read_ordering, read_time, split_debugging_name
+from ..submissions import read_ordering, read_time, require_folder, split_debugging_name
 
 RESULTS_FILE = "results.yaml"
 CURVES_FILE = "curves.csv"
@@ -48,9 +48,7 @@ def load_all(params: Parameters, data_root: Path) -> dict[str, DebuggingData]:
 
 def find_orderings(submission_root: Path, data_ids: list[str]) -> tuple[dict[str, dict[str, Path]], list[InputError]]:
     """{method: {data_id: path}} for files named <data_id>_<method>.txt, and errors for the rest."""
-    if not submission_root.is_dir():
-        raise InputError("submission folder not found" if not submission_root.exists()
-                         else "submission path is not a folder", submission_root)
+    require_folder(submission_root)
     methods: dict[str, dict[str, Path]] = defaultdict(dict)
     stray: list[InputError] = []
     for path in sorted(submission_root.iterdir()):

@@ -15,7 +15,7 @@ from ..parameters import Parameters, load_parameters
 from ..resources import CandidatePool, read_test_set
 from ..results import write_yaml
 from ..selection import SelectionMetrics, mean_f1, score_training_set
-from ..submissions import SelectionCsv, read_selection_csv
+from ..submissions import SelectionCsv, read_selection_csv, require_folder
 
 RESULTS_FILE = "results.yaml"
 
@@ -36,9 +36,7 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
 
 
 def find_submissions(submission_root: Path) -> list[Path]:
-    if not submission_root.is_dir():
-        raise InputError("submission folder not found" if not submission_root.exists()
-                         else "submission path is not a folder", submission_root)
+    require_folder(submission_root)
     folders = sorted(p for p in submission_root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise InputError("no submission folders (expected <submission_name>/<Task>.csv)", submission_root)
