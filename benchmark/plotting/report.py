@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -104,6 +104,24 @@ def figure_html(fig: Figure) -> str:
             f"</figcaption></figure>")
 
 
+def detail_rows(board: list, keys: list[str], colours: dict[str, str], width: int,
+                metric_cells: Callable[[str, str, dict], list[str]]) -> list[str]:
+    """One row per submission and task (or data_id) it has: its metrics, or its error across ``width`` cells."""
+    rows = []
+    for _, s in board:
+        for key in keys:
+            part = s.parts.get(key)
+            if part is None:
+                continue
+            cells = [name_cell(s.name, colours), f'<td class="text">{e(key)}</td>']
+            if "error" in part:
+                cells.append(f'<td class="error" colspan="{width}">{e(part["error"])}</td>')
+            else:
+                cells += metric_cells(s.name, key, part)
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+    return rows
+
+
 # --------------------------------------------------------------------------- selection
 def selection_section(sel: Results | None, figures: list[Figure], colours: dict[str, str]) -> str:
     if sel is None:
@@ -128,18 +146,8 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
            table("selection-leaderboard", "Leaderboard: mean F1 and F1 per task",
                  [("Rank", False), ("Submission", True), ("Mean F1", False),
                   *[(f"{t} F1", False) for t in tasks], ("Status", True)], rows)]
-    detail = []
-    for _, s in board:
-        for t in tasks:
-            part = s.parts.get(t)
-            if part is None:
-                continue
-            cells = [name_cell(s.name, colours), f'<td class="text">{e(t)}</td>']
-            if "error" in part:
-                cells.append(f'<td class="error" colspan="{len(SELECTION_METRICS)}">{e(part["error"])}</td>')
-            else:
-                cells += [number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in SELECTION_METRICS]
-            detail.append(f"<tr>{''.join(cells)}</tr>")
+    detail = detail_rows(board, tasks, colours, len(SELECTION_METRICS), lambda name, t, part: [
+        number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in SELECTION_METRICS])
     out.append("<h3>Per-task metrics</h3>")
     out.append(table("selection-metrics", "Test-set metrics per submission and task (positive class)",
                      [("Submission", True), ("Task", True),
@@ -201,26 +209,18 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
                      [("data_id", True), ("Training points", False), ("Mislabeled", False), ("Test points", False),
                       ("Accuracy before", False), ("Accuracy clean", False), ("Target accuracy", False),
                       ("Classifier fits", False)], summary_rows))
-    detail = []
-    for _, s in board:
-        for d in ids:
-            part = s.parts.get(d)
-            if part is None:
-                continue
-            cells = [name_cell(s.name, colours), f'<td class="text">{e(d)}</td>']
-            if "error" in part:
-                cells.append(f'<td class="error" colspan="7">{e(part["error"])}</td>')
-            else:
-                timing = timings.get((s.name, d), Timing(None, ""))
-                found = f'{part["mislabeled_in_first_m"]} of {part["n_mislabeled"]} mislabeled points'
-                cells += [number_cell(part["score"]), number_cell(part["fixes_to_target"], integer=True),
-                          number_cell(part["n_listed"], integer=True),
-                          number_cell(part["precision_at_m"]).replace("<td", f'<td title="{e(found)}"', 1),
-                          number_cell(part["auc"]),
-                          (f'<td data-value="{e(repr(timing.seconds))}">{e(fmt_seconds(timing.seconds))}</td>'
-                           if timing.seconds is not None else '<td class="na">—</td>'),
-                          f'<td class="text wrap">{e(timing.source or timing.note)}</td>']
-            detail.append(f"<tr>{''.join(cells)}</tr>")
+    def metric_cells(name: str, d: str, part: dict) -> list[str]:
+        timing = timings.get((name, d), Timing(None, ""))
+        found = f'{part["mislabeled_in_first_m"]} of {part["n_mislabeled"]} mislabeled points'
+        return [number_cell(part["score"]), number_cell(part["fixes_to_target"], integer=True),
+                number_cell(part["n_listed"], integer=True),
+                number_cell(part["precision_at_m"]).replace("<td", f'<td title="{e(found)}"', 1),
+                number_cell(part["auc"]),
+                (f'<td data-value="{e(repr(timing.seconds))}">{e(fmt_seconds(timing.seconds))}</td>'
+                 if timing.seconds is not None else '<td class="na">—</td>'),
+                f'<td class="text wrap">{e(timing.source or timing.note)}</td>']
+
+    detail = detail_rows(board, ids, colours, 7, metric_cells)
     out.append("<h3>Per-data_id metrics</h3>")
     out.append(table("debugging-metrics", "Score and ranking quality per method and data_id",
                      [("Method", True), ("data_id", True), ("Score", False), ("Fixes to target", False),
