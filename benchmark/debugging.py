@@ -33,9 +33,9 @@ from .execution import Backend, LocalBackend, aligned
 DEFAULT_CLASSIFIER: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
 
 
-def fit_accuracy(X: np.ndarray, labels: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
-                 classifier: Mapping[str, Any] | None = None) -> float:
-    """Test accuracy of the classifier trained on (X, labels).
+def fit_correctness(X: np.ndarray, labels: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
+                    classifier: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Which test rows the classifier trained on (X, labels) predicts right (bool, n_test).
 
     A state with a single class cannot be fitted by LogisticRegression; the only
     sensible model then predicts that class everywhere.
@@ -45,7 +45,18 @@ def fit_accuracy(X: np.ndarray, labels: np.ndarray, test_X: np.ndarray, test_y: 
         predicted = np.full(len(test_y), classes[0])
     else:
         predicted = make_classifier(classifier).fit(X, labels).predict(test_X)
-    return float(np.count_nonzero(predicted == test_y) / len(test_y))
+    return np.asarray(predicted == test_y, dtype=bool)
+
+
+def accuracy_of(correct: np.ndarray) -> float:
+    """The fraction of test rows predicted right; the one formula behind every acc(k)."""
+    return float(np.count_nonzero(correct) / len(correct))
+
+
+def fit_accuracy(X: np.ndarray, labels: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
+                 classifier: Mapping[str, Any] | None = None) -> float:
+    """Test accuracy of the classifier trained on (X, labels)."""
+    return accuracy_of(fit_correctness(X, labels, test_X, test_y, classifier))
 
 
 def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
@@ -61,15 +72,15 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
 
 
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
-                classifier: Mapping[str, Any] | None) -> list[float]:
-    """One job: test accuracies of a batch of label states (rows of ``states``).
+                classifier: Mapping[str, Any] | None) -> list[np.ndarray]:
+    """One job: which test rows each of a batch of label states (rows of ``states``) predicts right.
 
     Plain L2 settings are solved for the whole batch at once (batched_logistic);
     any state that does not converge there, and any other settings, are fitted
     one by one with scikit-learn.
     """
     Z, test_Z = aligned(Z), aligned(test_Z)
-    accuracies: list[float | None] = [None] * len(states)
+    correct: list[np.ndarray | None] = [None] * len(states)
     with threadpool_limits(1):  # same float reductions whatever the process layout
         settings = batched_settings(classifier)
         both = [i for i, labels in enumerate(states) if 0 < labels.sum() < len(labels)]
@@ -77,16 +88,18 @@ def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: n
             predicted, converged = fit_predict(Z, states[both], test_Z, **settings)
             for i, row, ok in zip(both, predicted, converged):
                 if ok:
-                    accuracies[i] = float(np.count_nonzero(row.astype(np.int64) == test_y) / len(test_y))
-        return [fit_accuracy(Z, labels, test_Z, test_y, classifier) if acc is None else acc
-                for labels, acc in zip(states, accuracies)]
+                    correct[i] = row.astype(np.int64) == test_y
+        return [fit_correctness(Z, labels, test_Z, test_y, classifier) if c is None else c
+                for labels, c in zip(states, correct)]
 
 
 class CleaningEvaluator:
     """Cleaning curves of one data_id, for any number of inspection orders.
 
-    Accuracies of fitted label states are cached, so states shared between
-    submissions (at least the noisy and the clean one) are fitted once.
+    Each fitted label state keeps which test rows it predicts right (one bool per
+    test row), so states shared between submissions (at least the noisy and the
+    clean one) are fitted once, and a bootstrap over test rows can recompute any
+    curve without refitting (:meth:`correctness`).
     """
 
     def __init__(self, X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
@@ -112,7 +125,7 @@ class CleaningEvaluator:
                 self.Z, self.test_Z = U * S, test_X @ Vt.T
         else:
             self.Z, self.test_Z = X, test_X
-        self._accuracy: dict[bytes, float] = {}
+        self._correct: dict[bytes, np.ndarray] = {}  # label state -> bool (n_test,): predicted right
 
     @staticmethod
     def _key(labels: np.ndarray) -> bytes:
@@ -131,7 +144,7 @@ class CleaningEvaluator:
         todo: dict[bytes, np.ndarray] = {}
         for labels in states:
             key = self._key(labels)
-            if key not in self._accuracy and key not in todo:
+            if key not in self._correct and key not in todo:
                 todo[key] = labels
         if not todo:
             return
@@ -141,35 +154,61 @@ class CleaningEvaluator:
         batches = [np.stack([todo[keys[i]] for i in chunk]) for chunk in chunks]
         results = self.backend.map(_fit_states, batches, shared, desc=f"fits {self.label}".strip(),
                                    progress=self.progress)
-        for chunk, accuracies in zip(chunks, results):
-            for i, accuracy in zip(chunk, accuracies):
-                self._accuracy[keys[i]] = accuracy
+        for chunk, correct in zip(chunks, results):
+            for i, row in zip(chunk, correct):
+                self._correct[keys[i]] = np.asarray(row, dtype=bool)
 
-    def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
-        """acc(0..len(order)) for each order; every distinct state fitted at most once."""
+    @staticmethod
+    def _step_state(order: np.ndarray, mislabeled: np.ndarray) -> np.ndarray:
+        """Step k sits in the state reached after the wrong labels among order[:k] are fixed."""
+        return np.concatenate([[0], np.cumsum(mislabeled[order])]).astype(np.int64)
+
+    def correctness_many(self, orders: Sequence[Sequence[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`correctness` for several orders; every distinct state fitted at most once."""
         orders = [np.asarray(o, dtype=np.int64) for o in orders]
         per_order = [self._states(o) for o in orders]
         self._fit_missing([self.clean] + [s for states in per_order for s in states])
-        curves = []
+        out = []
         for order, states in zip(orders, per_order):
-            values = np.array([self._accuracy[self._key(s)] for s in states])
-            # step k sits in the state reached after the wrong labels among order[:k] are fixed
-            fixed_so_far = np.concatenate([[0], np.cumsum(self.mislabeled[order])])
-            curves.append(values[fixed_so_far])
+            correct = np.stack([self._correct[self._key(s)] for s in states])
+            out.append((self._step_state(order, self.mislabeled), correct))
+        return out
+
+    def correctness(self, order: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(step_state, correct) along an order.
+
+        ``correct`` (n_states, n_test) bool: which test rows each distinct state along
+        the order predicts right (row 0: the noisy labels); ``step_state`` (len(order)+1,)
+        int: the row of ``correct`` that step k trains on. acc(k) is
+        ``np.count_nonzero(correct[step_state[k]]) / n_test``, exactly as :meth:`curve`.
+        """
+        return self.correctness_many([order])[0]
+
+    def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """acc(0..len(order)) for each order; every distinct state fitted at most once."""
+        curves = []
+        for step_state, correct in self.correctness_many(orders):
+            values = np.array([accuracy_of(row) for row in correct])
+            curves.append(values[step_state])
         return curves
 
     def curve(self, order: Sequence[int]) -> np.ndarray:
         return self.curves([order])[0]
 
     @property
-    def clean_accuracy(self) -> float:
+    def clean_correctness(self) -> np.ndarray:
+        """Which test rows the model trained on the ground-truth labels predicts right (bool, n_test)."""
         self._fit_missing([self.clean])
-        return self._accuracy[self._key(self.clean)]
+        return self._correct[self._key(self.clean)]
+
+    @property
+    def clean_accuracy(self) -> float:
+        return accuracy_of(self.clean_correctness)
 
     @property
     def fits(self) -> int:
         """How many classifiers were trained so far."""
-        return len(self._accuracy)
+        return len(self._correct)
 
 
 def rotation_invariant(classifier: Mapping[str, Any]) -> bool:

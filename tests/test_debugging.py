@@ -47,6 +47,34 @@ def test_curves_equal_the_naive_loop(n, d, seed):
     assert evaluator.clean_accuracy == naive_curve(X, noisy, clean, tX, ty, wrong)[-1]
 
 
+def test_correctness_holds_each_states_test_predictions():
+    from sklearn.linear_model import LogisticRegression
+
+    from benchmark.debugging import DEFAULT_CLASSIFIER
+
+    X, noisy, clean, tX, ty = make_problem(30, 60, 8)
+    order = np.random.default_rng(3).permutation(30)[:20]
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+    step_state, correct = evaluator.correctness(order)
+    assert step_state.shape == (21,) and step_state.dtype.kind == "i" and correct.dtype == bool
+    n_wrong_listed = int((noisy != clean)[order].sum())
+    assert correct.shape == (n_wrong_listed + 1, len(ty))
+    assert step_state[0] == 0 and step_state[-1] == n_wrong_listed and (np.diff(step_state) >= 0).all()
+    curve = evaluator.curve(order)
+    for k in range(len(order) + 1):
+        assert curve[k] == np.count_nonzero(correct[step_state[k]]) / len(ty)
+        labels = np.where(np.isin(np.arange(30), order[:k]), clean, noisy)  # the state of step k, directly
+        predicted = LogisticRegression(random_state=0, **DEFAULT_CLASSIFIER).fit(X, labels).predict(tX)
+        np.testing.assert_array_equal(correct[step_state[k]], predicted == ty)
+    clean_correct = evaluator.clean_correctness
+    assert clean_correct.dtype == bool and clean_correct.shape == (len(ty),)
+    expected = LogisticRegression(random_state=0, **DEFAULT_CLASSIFIER).fit(X, clean).predict(tX) == ty
+    np.testing.assert_array_equal(clean_correct, expected)
+    assert evaluator.clean_accuracy == np.count_nonzero(clean_correct) / len(ty)
+    empty_steps, empty_correct = evaluator.correctness([])
+    assert empty_steps.tolist() == [0] and empty_correct.shape == (1, len(ty))
+
+
 def test_projection_is_exact_on_the_optimum():
     X, noisy, clean, tX, ty = make_problem(20, 300, 7)
     order = np.random.default_rng(0).permutation(20)
