@@ -28,8 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.baselines import debugging as dbg  # noqa: E402
-from benchmark.baselines import selection as sel  # noqa: E402
+from benchmark.baselines import debugging_methods as dbg  # noqa: E402
+from benchmark.baselines import selection_methods as sel  # noqa: E402
 from benchmark.baselines.selftrain import selftrain_fps_baseline  # noqa: E402
 from benchmark.logs import setup  # noqa: E402
 from benchmark.parameters import load_parameters  # noqa: E402

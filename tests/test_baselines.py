@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from benchmark.baselines import debugging as dbg_baselines
-from benchmark.baselines import selection as sel_baselines
+from benchmark.baselines import debugging_methods as dbg_baselines
+from benchmark.baselines import selection_methods as sel_baselines
 from benchmark.baselines.knn_shapley import knn_shapley, knn_shapley_order
 from benchmark.baselines.streaming import HashSample, TopK, scan_pool
 from benchmark.baselines.timing import TIME_RESOLUTION_S, round_up

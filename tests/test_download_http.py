@@ -745,7 +745,7 @@ def test_http_source_needs_resources():
 # --------------------------------------------------------------------------- end to end
 def test_cli_download_then_evaluate_selection(server, tmp_path):
     """A demo resource set, zipped and served, downloaded through the CLI, scores exactly like the original."""
-    from benchmark.sources.demo import build_demo
+    from benchmark.sources.digits import build_demo
 
     raw = yaml.safe_load(WORKSPACE_PARAMETERS.read_text(encoding="utf-8"))
     demo_params = parameters_from_dict({**raw, "download": {**raw["download"], "source": "demo"}})

@@ -15,7 +15,7 @@ are rare). Only these in-memory rows are used, never the whole pool.
    that share of the top rows is taken as pseudo-positives and a class-balanced
    logistic regression is refitted on them for :data:`ROUNDS` rounds, so the
    concept's direction is learnt from many rows instead of a handful.
-3. Submission (:data:`SIZE` rows): the examples, up to :data:`MAX_POSITIVES`
+3. Training set (:data:`SIZE` rows): the examples, up to :data:`MAX_POSITIVES`
    pseudo-positives chosen by farthest-point sampling (greedy k-center) among
    the final top-ranked rows, and negatives chosen by farthest-point sampling
    among the rows ranked below :data:`NEGATIVE_MARGIN` times the positive count,
@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from .selection import Submission, TaskRows, farthest_point_sampling
+from .training_sets import TaskRows, TrainingSet, farthest_point_sampling
 
 SIZE = 500
 MAX_POSITIVES = 250  # at most half of SIZE: balanced classes, since the test prior is unknown
@@ -129,7 +129,7 @@ def estimate_positives(score: Scorer, is_example: np.ndarray) -> int:
 
 
 def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
-                           size: int = SIZE, max_positives: int = MAX_POSITIVES) -> Submission:
+                           size: int = SIZE, max_positives: int = MAX_POSITIVES) -> TrainingSet:
     ids, X, is_example, in_graph = task_rows(rows, sample_ids, sample_X)
     with threadpool_limits(1):
         # 1. the share of positives among unlabelled rows, from hidden examples on the graph subset
@@ -153,4 +153,4 @@ def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.
         negatives = bottom[farthest_point_sampling(X[bottom], n_neg, start=len(bottom) - 1)]
     chosen = np.concatenate([positives, negatives])
     labels = np.concatenate([np.ones(len(positives), np.int64), np.zeros(len(negatives), np.int64)])
-    return Submission(ids[chosen], labels)
+    return TrainingSet(ids[chosen], labels)

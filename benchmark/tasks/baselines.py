@@ -13,7 +13,7 @@ from ..parameters import load_parameters
 
 
 def run_select(data_path: str, parameters_file: str, submission_path: str) -> int:
-    from ..baselines.selection import run_selection_baselines
+    from ..baselines.selection_methods import run_selection_baselines
 
     params = load_parameters(parameters_file)
     written = run_selection_baselines(params, Path(data_path), Path(submission_path))
@@ -22,7 +22,7 @@ def run_select(data_path: str, parameters_file: str, submission_path: str) -> in
 
 
 def run_debug(data_path: str, parameters_file: str, submission_path: str) -> int:
-    from ..baselines.debugging import run_debugging_baselines
+    from ..baselines.debugging_methods import run_debugging_baselines
 
     params = load_parameters(parameters_file)
     written = run_debugging_baselines(params, Path(data_path), Path(submission_path))

@@ -13,7 +13,7 @@ def run(parameters_file: str, output_path: str, submission_path: str | None = No
     submission_root = None if submission_path is None else Path(submission_path)
     source = params.download.source
     if source == "demo":
-        from ..sources.demo import build_demo
+        from ..sources.digits import build_demo
 
         written = build_demo(params, data_root, submission_root)
     elif source == "synthetic":

@@ -26,7 +26,6 @@ Everything below works on those in-memory rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +37,8 @@ from ..parameters import Parameters
 from ..resources import CandidatePool, read_examples
 from ..sources import layout
 from . import streaming
+from .selftrain import selftrain_fps_baseline
+from .training_sets import TaskRows, TrainingSet, unit_rows
 
 SEED = 0
 PREFIX = "baseline_"
@@ -48,29 +49,6 @@ SAMPLE_SIZE = 20_000  # uniform sample of the pool kept in memory (all tasks sha
 CANDIDATES = 2_000  # per task: rows most similar to the examples
 RANDOM_SIZE = 500
 NEAREST_POSITIVES, NEAREST_NEGATIVES = 100, 400
-
-
-@dataclass
-class TaskRows:
-    """What one task's baselines work from: examples, nearest candidates, the shared sample."""
-
-    task: str
-    example_ids: np.ndarray
-    examples: np.ndarray  # (n_examples, d), unit rows
-    candidate_ids: np.ndarray  # best first
-    candidates: np.ndarray  # unit rows
-    candidate_scores: np.ndarray
-
-
-@dataclass
-class Submission:
-    ids: np.ndarray
-    labels: np.ndarray
-
-
-def unit_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms > 0, norms, 1.0)
 
 
 # --------------------------------------------------------------------------- reading
@@ -136,7 +114,7 @@ def gather(pool: CandidatePool, examples: dict[str, np.ndarray], sample_size: in
 
 # --------------------------------------------------------------------------- the baselines
 def random_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
-                    size: int = RANDOM_SIZE) -> Submission:
+                    size: int = RANDOM_SIZE) -> TrainingSet:
     """Examples plus uniform random rows; labels from the distance to the nearest example."""
     is_example = np.isin(sample_ids, rows.example_ids)
     take = np.flatnonzero(~is_example)[: max(0, size - len(rows.example_ids))]
@@ -145,7 +123,7 @@ def random_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray
     similarity = (X @ rows.examples.T).max(axis=1)
     labels = (similarity >= example_threshold(rows.examples)).astype(np.int64)
     labels[: len(rows.example_ids)] = 1
-    return _ensure_negative(Submission(ids, labels), X, rows.examples)
+    return _ensure_negative(TrainingSet(ids, labels), X, rows.examples)
 
 
 def example_threshold(E: np.ndarray) -> float:
@@ -158,13 +136,13 @@ def example_threshold(E: np.ndarray) -> float:
 
 
 def nearest_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
-                     positives: int = NEAREST_POSITIVES, negatives: int = NEAREST_NEGATIVES) -> Submission:
+                     positives: int = NEAREST_POSITIVES, negatives: int = NEAREST_NEGATIVES) -> TrainingSet:
     """The rows most similar to the examples' mean direction (positive) and random rows (negative)."""
     pos_ids = _unique_first(np.concatenate([rows.example_ids, rows.candidate_ids]))[:positives]
     free = np.flatnonzero(~np.isin(sample_ids, pos_ids))[:negatives]
     ids = np.concatenate([pos_ids, sample_ids[free]])
     labels = np.concatenate([np.ones(len(pos_ids), np.int64), np.zeros(len(free), np.int64)])
-    return Submission(ids, labels)
+    return TrainingSet(ids, labels)
 
 
 def _unique_first(ids: np.ndarray) -> np.ndarray:
@@ -172,32 +150,16 @@ def _unique_first(ids: np.ndarray) -> np.ndarray:
     return ids[np.sort(first)]
 
 
-def _ensure_negative(sub: Submission, X: np.ndarray, E: np.ndarray) -> Submission:
+def _ensure_negative(sub: TrainingSet, X: np.ndarray, E: np.ndarray) -> TrainingSet:
     """The classifier needs both classes: if every row came out positive, the least similar is negative."""
     if sub.labels.min() == 1 and len(sub.labels) > len(E):
         labels = sub.labels.copy()
         labels[len(E) + int(np.argmin((X[len(E):] @ E.T).max(axis=1)))] = 0
-        return Submission(sub.ids, labels)
+        return TrainingSet(sub.ids, labels)
     return sub
 
 
-def farthest_point_sampling(X: np.ndarray, count: int, start: int = 0) -> np.ndarray:
-    """Indices of ``count`` rows of X chosen greedily, each the farthest from those already chosen."""
-    n = len(X)
-    count = min(count, n)
-    if count <= 0:
-        return np.empty(0, dtype=np.int64)
-    chosen = [start]
-    squared = np.einsum("ij,ij->i", X, X)
-    nearest = squared - 2 * X @ X[start] + squared[start]
-    for _ in range(count - 1):
-        nxt = int(np.argmax(nearest))  # ties: the lowest index
-        chosen.append(nxt)
-        nearest = np.minimum(nearest, squared - 2 * X @ X[nxt] + squared[nxt])
-    return np.asarray(chosen, dtype=np.int64)
-
-
-def cap(sub: Submission, limit: int) -> Submission:
+def cap(sub: TrainingSet, limit: int) -> TrainingSet:
     """At most ``limit`` rows, keeping each class's share (and at least one row of each class)."""
     if len(sub.ids) <= limit:
         return sub
@@ -205,14 +167,12 @@ def cap(sub: Submission, limit: int) -> Submission:
     n_pos = int(round(limit * len(pos) / len(sub.ids)))
     n_pos = min(len(pos), max(1 if len(pos) else 0, min(n_pos, limit - (1 if len(neg) else 0))))
     keep = np.concatenate([pos[:n_pos], neg[: limit - n_pos]])  # each class in the method's order of preference
-    return Submission(sub.ids[keep], sub.labels[keep])
+    return TrainingSet(sub.ids[keep], sub.labels[keep])
 
 
 # --------------------------------------------------------------------------- running
 def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
     """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
-    from .selftrain import selftrain_fps_baseline
-
     examples = read_task_examples(params, data_root)
     pool = CandidatePool(data_root / "selection" / params.selection.pool)
     rows, sample_ids, sample_X = gather(pool, examples)
