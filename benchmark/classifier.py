@@ -12,7 +12,10 @@ from typing import Any, Mapping
 
 from sklearn.linear_model import LogisticRegression
 
+NAME = "LogisticRegression"
 REFERENCE_SETTINGS: dict[str, Any] = {"random_state": 0}
+# Debugging's overrides: solved tightly, so a score is a property of the optimum.
+DEBUGGING_SETTINGS: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
 
 
 def check_classifier_settings(settings: Mapping[str, Any]) -> str | None:
@@ -39,6 +42,11 @@ def has_plain_l2_penalty(settings: Mapping[str, Any]) -> bool:
     """
     return (settings["penalty"] in ("l2", "deprecated") and settings["l1_ratio"] in (None, 0, 0.0)
             and math.isfinite(settings["C"]))
+
+
+def describe(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The classifier as results.yaml records it: name, reference settings, then the overrides."""
+    return {"name": NAME, **REFERENCE_SETTINGS, **dict(settings or {})}
 
 
 def make_classifier(settings: Mapping[str, Any] | None = None) -> LogisticRegression:

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Exit codes of every task (README, "Errors and exit codes").
+EXIT_OK = 0  # every submission scored
+EXIT_INVALID_SUBMISSION = 1  # results written, but at least one submission was invalid
+EXIT_BAD_INPUT = 2  # bad input stopped the task before anything was written
+EXIT_INTERRUPTED = 130
+
 
 class InputError(Exception):
     """Bad user input, located as precisely as we can: ``file:line: problem``."""

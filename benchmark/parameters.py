@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 import yaml
 
+from .classifier import DEBUGGING_SETTINGS, check_classifier_settings
 from .errors import InputError
+from .workspace import is_data_id, is_task_name
 
 
 # --------------------------------------------------------------------------- sections
@@ -107,7 +109,7 @@ class DebuggingDataset:
 class DebuggingParams:
     data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
     target_ratio: float = 0.95
-    classifier: dict[str, Any] = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 100_000})
+    classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,14 @@ class ExecutionParams:
     connect_timeout_s: float = 30.0
 
 
+PLOT_DPI_RANGE = (50, 600)
+
+
 @dataclass(frozen=True)
 class PlotParams:
     """Figures and report.html (the plot task)."""
 
-    dpi: int = 120  # 50..600; the PNGs in report.html are embedded at this resolution
+    dpi: int = 120  # PLOT_DPI_RANGE; the PNGs in report.html are embedded at this resolution
     title: str = "DataPerf vision benchmarks: results"  # heading and <title> of report.html
 
 
@@ -241,16 +246,16 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(p.execution.retries >= 0, "execution.retries must not be negative")
     need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")
     for name in p.selection.tasks:
-        need(_safe_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
+        need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for data_id in p.debugging.data_ids:
-        need(_safe_name(data_id) and "_" not in data_id,
+        need(is_data_id(data_id),
              f"debugging.data_ids: {data_id!r} is not a valid data_id (letters, digits and -)")
     for group, mapping in (("selection.classifier", p.selection.classifier),
                            ("debugging.classifier", p.debugging.classifier)):
-        from .classifier import check_classifier_settings
-
         problem = check_classifier_settings(mapping)
         need(problem is None, f"{group}: {problem}")
+    low, high = PLOT_DPI_RANGE
+    need(low <= p.plot.dpi <= high, f"plot.dpi must be between {low} and {high}")
     s = p.download.synthetic
     need(min(s.pool_rows, s.rows_per_part, s.dim, s.test_rows, s.debugging_train_rows,
              s.debugging_val_rows, s.debugging_test_rows, s.debugging_dim) >= 1,
@@ -303,18 +308,9 @@ def _http_url(url: str) -> bool:
         return False
 
 
-def _safe_name(name: str) -> bool:
-    return bool(name) and all(c.isalnum() or c in "-_" for c in name)
-
-
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
 def _kind(value: Any) -> str:
     return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
-
-
-def as_dict(params: Parameters) -> dict[str, Any]:
-    """Plain-dict form, for recording the settings used next to the results."""
-    return dataclasses.asdict(params)

@@ -1,14 +1,13 @@
-"""Writers for DataPerf's own file formats, so generated data looks exactly like real resources.
+"""Writers for DataPerf's resource file formats, so generated data looks exactly like real resources.
 
-All writers go through a temporary file and a rename, and use fixed parquet
-settings, so that the same inputs always give the same bytes.
+The readers of the same formats are in :mod:`benchmark.resources`; submissions
+are written by :mod:`benchmark.submissions`. All writers are atomic and use fixed
+parquet settings (:mod:`benchmark.files`), so the same inputs give the same bytes.
 """
 from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -16,9 +15,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from ..results import atomic_write_text
+from ..files import atomic_write_parquet, atomic_write_text
 
 
 def image_ids(prefix: str, count: int, start: int = 0) -> list[str]:
@@ -36,15 +34,7 @@ def embedding_array(X: np.ndarray) -> pa.FixedSizeListArray | pa.ListArray:
 
 
 def write_table(path: Path, table: pa.Table, row_group_size: int | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, row_group_size=row_group_size, compression="snappy")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_parquet(path, table, row_group_size)
 
 
 def selection_table(ids: Sequence[str], X: np.ndarray, labels: np.ndarray | None = None) -> pa.Table:
@@ -72,17 +62,6 @@ def write_examples(path: Path, label_name: str, display_name: str, ids: Iterable
 def write_ground_truth(path: Path, ids: Sequence[str], clean: np.ndarray) -> None:
     frame = pd.DataFrame({"ImageID": list(ids), "hv_label": np.asarray(clean, dtype=np.int64)})
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
-
-
-def write_selection_submission(folder: Path, task: str, ids: Sequence[str], labels: np.ndarray) -> None:
-    frame = pd.DataFrame({"ImageID": list(ids), "Confidence": np.asarray(labels, dtype=np.int64)})
-    atomic_write_text(folder / f"{task}.csv", frame.to_csv(index=False, lineterminator="\n"))
-
-
-def write_debugging_submission(folder: Path, data_id: str, method: str, order: Sequence[int],
-                               seconds: float) -> None:
-    atomic_write_text(folder / f"{data_id}_{method}.txt", "".join(f"{int(i)}\n" for i in order))
-    atomic_write_text(folder / f"time_{data_id}_{method}.txt", f"{seconds}\n")
 
 
 def timed_random_order(n: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
