@@ -1,37 +1,170 @@
-"""Writing result files: deterministic content, atomic replacement.
+"""The results files of both evaluations: their shape, their writer and their reader.
 
-A results file is written to a temporary file in the same directory and renamed
-over the target, so an interrupted run never leaves a half-written file behind.
+``results/selection/results.yaml``, ``results/debugging/results.yaml`` and
+``results/debugging/curves.csv`` are a contract: the evaluation tasks write
+them, the plot task, the demo table and anyone's scripts read them. Everything
+about them lives here -- file names, keys, which metric ranks and in which
+direction, which values may be null -- so adding a key is one edit in one place.
+
+Writing is deterministic (keys in a fixed order, floats at full precision) and
+atomic. Reading checks every key and type, so a hand-edited or truncated file is
+one :class:`InputError` naming the file and the key or line, never a traceback
+deep inside the code that uses it.
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
-import os
-import tempfile
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import yaml
 
+from .errors import InputError
+from .files import atomic_write_text
+from .workspace import DEBUGGING, SELECTION, is_data_id
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+RESULTS_FILE = "results.yaml"
+CURVES_FILE = "curves.csv"
+CURVE_COLUMNS = ("submission", "data_id", "fixes", "accuracy")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+# --------------------------------------------------------------------------- what each benchmark records
+@dataclass(frozen=True)
+class LeaderboardMetric:
+    """The number a leaderboard ranks: the mean over tasks (or data_ids) of one per-part metric."""
+
+    key: str  # key of each submission entry, e.g. mean_f1
+    part_key: str  # the per-task / per-data_id metric it averages, e.g. f1
+    higher_is_better: bool
+    label: str  # for tables and figures, e.g. "mean F1"
+    part_label: str  # the per-part metric's, e.g. "F1"
+
+
+@dataclass(frozen=True)
+class ResultsFormat:
+    """The shape of one benchmark's results.yaml."""
+
+    kind: str  # workspace folder: selection | debugging
+    benchmark: str  # value of the top-level ``benchmark`` key
+    parts_key: str  # tasks | data_ids
+    part_metrics: tuple[str, ...]  # keys of every scored part, in file order
+    nullable: frozenset[str]  # part metrics that may be null
+    metrics: tuple[LeaderboardMetric, ...]  # allowed leaderboard metrics; the first is the default
+
+    def metric(self, key: str | None = None) -> LeaderboardMetric:
+        for metric in self.metrics:
+            if key is None or metric.key == key:
+                return metric
+        raise KeyError(key)
+
+
+SELECTION_FORMAT = ResultsFormat(
+    kind=SELECTION,
+    benchmark="dataperf-vision-selection",
+    parts_key="tasks",
+    part_metrics=("accuracy", "precision", "recall", "f1", "average_precision", "train_size", "train_positives"),
+    nullable=frozenset({"precision", "recall", "f1", "average_precision"}),
+    metrics=(LeaderboardMetric("mean_f1", "f1", True, "mean F1", "F1"),),
+)
+
+DEBUGGING_FORMAT = ResultsFormat(
+    kind=DEBUGGING,
+    benchmark="dataperf-vision-debugging",
+    parts_key="data_ids",
+    part_metrics=("score", "fixes_to_target", "before_acc", "clean_acc", "target_acc", "auc", "precision_at_m",
+                  "mislabeled_in_first_m", "n_mislabeled", "n_train", "n_listed", "valuation_time_s"),
+    # undefined precision (no mislabeled rows), target never reached, no time file
+    nullable=frozenset({"precision_at_m", "fixes_to_target", "valuation_time_s"}),
+    metrics=(LeaderboardMetric("mean_score", "score", False, "mean score", "score"),),
+)
+
+FORMATS = {f.kind: f for f in (SELECTION_FORMAT, DEBUGGING_FORMAT)}
+
+
+@dataclass(frozen=True)
+class DataIdSummary:
+    """Debugging: what defines the target of one data_id, the same for every submission."""
+
+    n_train: int
+    n_mislabeled: int
+    n_test: int
+    before_acc: float  # trained on the noisy labels
+    clean_acc: float  # trained on the ground truth
+    target_acc: float  # target_ratio x clean_acc
+    fits: int  # classifiers trained for this data_id
+
+
+DATA_ID_SUMMARY = tuple(f.name for f in fields(DataIdSummary))
+
+
+# --------------------------------------------------------------------------- the documents
+@dataclass(frozen=True)
+class SubmissionResult:
+    """One submission (selection: a folder; debugging: a method) as recorded in results.yaml."""
+
+    name: str
+    valid: bool
+    metric: float | None  # the leaderboard value; None when invalid
+    errors: tuple[str, ...]
+    parts: dict[str, dict[str, Any]]  # task or data_id -> metrics, or {"error": message}
+
+
+@dataclass(frozen=True)
+class Results:
+    """A whole results.yaml."""
+
+    format: ResultsFormat
+    settings: dict[str, Any]
+    submissions: dict[str, SubmissionResult]  # sorted by name
+    data_ids: dict[str, dict[str, Any]] = field(default_factory=dict)  # debugging: data_id -> DataIdSummary fields
+    leaderboard: LeaderboardMetric | None = None  # None: the format's default
+    path: Path | None = None  # where it was read from
+
+    @property
+    def kind(self) -> str:
+        return self.format.kind
+
+    @property
+    def benchmark(self) -> str:
+        return self.format.benchmark
+
+    @property
+    def ranking(self) -> LeaderboardMetric:
+        return self.leaderboard or self.format.metric()
+
+    @property
+    def metric(self) -> str:
+        """The leaderboard metric's key, e.g. ``mean_f1``."""
+        return self.ranking.key
+
+
+def submission_result(name: str, parts: Mapping[str, dict[str, Any]], metric: LeaderboardMetric) -> SubmissionResult:
+    """A submission's entry from its parts: valid when no part has an error; the metric is the mean over parts.
+
+    Parts are taken in name order, so the mean's float reduction never depends on discovery order.
+    """
+    parts = {key: dict(parts[key]) for key in sorted(parts)}
+    errors = tuple(p["error"] for p in parts.values() if "error" in p)
+    valid = not errors and bool(parts)
+    value = float(np.mean([p[metric.part_key] for p in parts.values()])) if valid else None
+    return SubmissionResult(name, valid, value, errors, parts)
+
+
+def to_document(results: Results) -> dict[str, Any]:
+    """The YAML document, keys in their documented order."""
+    fmt, metric = results.format, results.ranking
+    doc: dict[str, Any] = {"benchmark": fmt.benchmark, "leaderboard_metric": metric.key,
+                           "settings": results.settings}
+    if fmt.kind == DEBUGGING:
+        doc["data_ids"] = results.data_ids
+    doc["submissions"] = {
+        name: {"valid": s.valid, metric.key: s.metric, "errors": list(s.errors), fmt.parts_key: s.parts}
+        for name, s in sorted(results.submissions.items())}
+    return doc
 
 
 def plain(value: Any) -> Any:
@@ -48,14 +181,232 @@ def plain(value: Any) -> Any:
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
-    """YAML in the order given (callers sort), floats at full precision."""
+    """YAML in the order given, floats at full precision."""
     return yaml.safe_dump(plain(data), sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
 
 
-def write_yaml(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_text(path, dump_yaml(data))
+# --------------------------------------------------------------------------- writing
+Curves = list[tuple[str, str, np.ndarray]]  # (submission, data_id, acc(0..len(order)))
 
 
-def read_yaml(path: Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+def curves_csv(curves: Curves) -> str:
+    """Every point of every curve: submission,data_id,fixes,accuracy (fixes = 0..len(order))."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CURVE_COLUMNS)
+    for method, data_id, curve in sorted(curves, key=lambda c: (c[0], c[1])):
+        for k, accuracy in enumerate(curve):
+            writer.writerow([method, data_id, k, repr(float(accuracy))])
+    return buffer.getvalue()
+
+
+def write_results(folder: Path, results: Results, curves: Curves | None = None) -> list[Path]:
+    """Write results.yaml (and, for debugging, curves.csv first) into ``folder``; return the paths."""
+    written = []
+    if curves is not None:
+        atomic_write_text(folder / CURVES_FILE, curves_csv(curves))
+        written.append(folder / CURVES_FILE)
+    atomic_write_text(folder / RESULTS_FILE, dump_yaml(to_document(results)))
+    written.append(folder / RESULTS_FILE)
+    return written
+
+
+# --------------------------------------------------------------------------- reading
+def results_path(results_root: Path, kind: str) -> Path:
+    """``<results_root>/<kind>/results.yaml``: where the plot task finds each benchmark's results."""
+    return results_root / kind / RESULTS_FILE
+
+
+def read_results(path: Path, kind: str) -> Results | None:
+    """Parse and check one results.yaml; None if the file does not exist."""
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise InputError("results path is not a file", path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except UnicodeDecodeError:
+        raise InputError("results file is not UTF-8 text", path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", path,
+                         None if mark is None else mark.line + 1) from None
+    except OSError as exc:
+        raise InputError(f"results file cannot be read ({exc.strerror or type(exc).__name__})", path) from None
+    fmt = FORMATS[kind]
+    check = _Checker(path)
+    top = check.mapping(raw, "top level")
+    ranking_key = top.get("leaderboard_metric", fmt.metric().key)
+    try:
+        ranking = fmt.metric(str(ranking_key))
+    except KeyError:
+        raise InputError(f"leaderboard_metric: {str(ranking_key)[:40]!r} is not one of "
+                         f"{', '.join(m.key for m in fmt.metrics)}", path) from None
+    settings = check.mapping(top.get("settings", {}), "settings")
+    submissions: dict[str, SubmissionResult] = {}
+    for name, entry in sorted(check.mapping(check.required(top, "submissions", ""), "submissions").items()):
+        where = f"submissions.{name}"
+        entry = check.mapping(entry, where)
+        valid = check.boolean(check.required(entry, "valid", where), f"{where}.valid")
+        metric = check.number(entry.get(ranking.key), f"{where}.{ranking.key}", nullable=True)
+        if valid and metric is None:
+            raise InputError(f"{where}.{ranking.key}: a valid submission needs a number", path)
+        errors = check.strings(entry.get("errors", []), f"{where}.errors")
+        parts: dict[str, dict[str, Any]] = {}
+        for part, values in sorted(check.mapping(entry.get(fmt.parts_key, {}), f"{where}.{fmt.parts_key}").items()):
+            pwhere = f"{where}.{fmt.parts_key}.{part}"
+            values = check.mapping(values, pwhere)
+            if "error" in values:
+                parts[part] = {"error": check.string(values["error"], f"{pwhere}.error")}
+                continue
+            parts[part] = {m: check.number(check.required(values, m, pwhere), f"{pwhere}.{m}",
+                                           nullable=m in fmt.nullable) for m in fmt.part_metrics}
+        submissions[name] = SubmissionResult(name, valid, metric, tuple(errors), parts)
+    data_ids: dict[str, dict[str, Any]] = {}
+    if kind == DEBUGGING:
+        for data_id, summary in sorted(check.mapping(check.required(top, "data_ids", ""), "data_ids").items()):
+            where = f"data_ids.{data_id}"
+            if not is_data_id(data_id):
+                raise InputError(f"{where}: a data_id is letters, digits and - (it names a figure file)", path)
+            summary = check.mapping(summary, where)
+            data_ids[data_id] = {k: check.number(check.required(summary, k, where), f"{where}.{k}")
+                                 for k in DATA_ID_SUMMARY}
+            if data_ids[data_id]["n_train"] < 1:
+                raise InputError(f"{where}.n_train: must be at least 1", path)
+        for sub in submissions.values():
+            unknown = sorted(set(sub.parts) - set(data_ids))
+            if unknown:
+                raise InputError(f"submissions.{sub.name}.data_ids.{unknown[0]}: not listed under data_ids", path)
+    return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids,
+                   leaderboard=ranking, path=path)
+
+
+class _Checker:
+    """Type checks that raise one-line errors naming the file and the key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, expected: str, value: Any) -> InputError:
+        shown = "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+        return InputError(f"{where}: expected {expected}, got {shown}", self.path)
+
+    def required(self, mapping: dict[str, Any], key: str, where: str) -> Any:
+        if key not in mapping:
+            raise InputError(f"{where + '.' if where else ''}{key}: missing", self.path)
+        return mapping[key]
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "a mapping", value)
+        return {str(k): v for k, v in value.items()}
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, "true or false", value)
+        return value
+
+    def number(self, value: Any, where: str, nullable: bool = False) -> float | int | None:
+        if value is None and nullable:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(where, "a finite number" + (" or null" if nullable else ""), value)
+        return value
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, "a string", value)
+        return value
+
+    def strings(self, value: Any, where: str) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(where, "a list of strings", value)
+        return [self.string(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+@dataclass(frozen=True)
+class Curve:
+    fixes: tuple[int, ...]
+    accuracy: tuple[float, ...]
+
+
+def read_curves(path: Path, debugging: Results) -> dict[tuple[str, str], Curve]:
+    """{(submission, data_id): curve}; one curve per scored pair, running fixes = 0, 1, ... without gaps."""
+    data_ids = debugging.data_ids
+    if not path.is_file():
+        raise InputError("curves file not found" if not path.exists() else "curves path is not a file", path)
+    points: dict[tuple[str, str], list[tuple[int, float, int]]] = {}
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header) != CURVE_COLUMNS:
+                raise InputError(f"header must be {','.join(CURVE_COLUMNS)}", path, 1)
+            for row in reader:
+                line = reader.line_num
+                if not row:
+                    continue
+                if len(row) != len(CURVE_COLUMNS):
+                    raise InputError(f"expected {len(CURVE_COLUMNS)} columns, found {len(row)}", path, line)
+                submission, data_id, fixes_text, accuracy_text = (c.strip() for c in row)
+                if submission not in debugging.submissions:
+                    raise InputError(f"submission {submission!r} is not in debugging/results.yaml", path, line)
+                if data_id not in data_ids:
+                    raise InputError(f"data_id {data_id!r} is not in debugging/results.yaml", path, line)
+                try:
+                    fixes = int(fixes_text)
+                    accuracy = float(accuracy_text)
+                except ValueError:
+                    raise InputError("fixes must be an integer and accuracy a number", path, line) from None
+                if not (math.isfinite(accuracy) and 0 <= accuracy <= 1):
+                    raise InputError(f"accuracy {accuracy_text!r} is not in [0, 1]", path, line)
+                if not 0 <= fixes <= data_ids[data_id]["n_train"]:
+                    raise InputError(f"fixes {fixes} is outside 0..n_train of {data_id}", path, line)
+                points.setdefault((submission, data_id), []).append((fixes, accuracy, line))
+    except UnicodeDecodeError:
+        raise InputError("curves file is not UTF-8 text", path) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", path) from None
+    except OSError as exc:
+        raise InputError(f"curves file cannot be read ({exc.strerror or type(exc).__name__})", path) from None
+    curves: dict[tuple[str, str], Curve] = {}
+    for key in sorted(points):
+        rows = sorted(points[key])
+        for expected, (fixes, _, line) in enumerate(rows):
+            if fixes != expected:
+                raise InputError(f"curve of {key[0]} on {key[1]} does not run 0, 1, 2, ... "
+                                 f"(fixes {fixes} where {expected} was expected)", path, line)
+        curves[key] = Curve(tuple(r[0] for r in rows), tuple(r[1] for r in rows))
+    for name, sub in debugging.submissions.items():
+        for data_id, part in sub.parts.items():
+            if "error" not in part and (name, data_id) not in curves:
+                raise InputError(f"no curve for {name} on {data_id}, which results.yaml scores", path)
+    return curves
+
+
+def ranked(results: Results) -> list[tuple[int | None, SubmissionResult]]:
+    """[(rank or None if invalid, submission)] in leaderboard order.
+
+    Valid submissions by the leaderboard metric in its direction, ties by name; invalid
+    ones last, by name. Equal metrics share a rank ("1, 2, 2, 4"), so a tie never looks like a win.
+    """
+    higher = results.ranking.higher_is_better
+    valid = [s for s in results.submissions.values() if s.valid and s.metric is not None]
+    valid.sort(key=lambda s: (-s.metric if higher else s.metric, s.name))
+    invalid = sorted((s for s in results.submissions.values() if s not in valid), key=lambda s: s.name)
+    out: list[tuple[int | None, SubmissionResult]] = []
+    for position, sub in enumerate(valid, start=1):
+        tied = out and out[-1][1].metric == sub.metric
+        out.append((out[-1][0] if tied else position, sub))
+    out.extend((None, s) for s in invalid)
+    return out
+
+
+def part_order(results: Results, part: str) -> list[SubmissionResult]:
+    """Submissions scored on one task/data_id, best first on that part's own metric."""
+    key, higher = results.ranking.part_key, results.ranking.higher_is_better
+    scored = [s for s in results.submissions.values()
+              if part in s.parts and s.parts[part].get(key) is not None]
+    return sorted(scored, key=lambda s: (-s.parts[part][key] if higher else s.parts[part][key], s.name))
+

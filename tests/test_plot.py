@@ -23,6 +23,7 @@ import yaml
 
 from benchmark.cli import main
 from benchmark.plotting import figures, inputs, style
+from benchmark.results import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = ("Cupcake", "Hawk", "Sushi")
@@ -371,7 +372,7 @@ def test_same_method_same_colour_everywhere(rendered):
 # --------------------------------------------------------------------------- partial inputs
 def test_missing_time_files_are_left_out_with_a_note(tmp_path):
     paths = write_workspace(tmp_path)
-    debugging = inputs.load_results(paths["results"] / "debugging" / "results.yaml", "debugging")
+    debugging = read_results(paths["results"] / "debugging" / "results.yaml", "debugging")
     timings = inputs.load_timings(debugging, paths["submissions"])
     fig = figures.debugging_overview(debugging, timings, style.colour_map(debugging.submissions), dpi=50)
     assert f"Left out, no time file: {NO_TIME} (all data_ids)" in fig.caption
@@ -384,7 +385,7 @@ def test_missing_time_files_are_left_out_with_a_note(tmp_path):
 def test_zero_seconds_is_drawn_at_the_axis_floor_with_a_note(tmp_path):
     paths = write_workspace(tmp_path)
     (paths["submissions"] / "debugging" / "time_d1v7_loss.txt").write_text("0\n")
-    debugging = inputs.load_results(paths["results"] / "debugging" / "results.yaml", "debugging")
+    debugging = read_results(paths["results"] / "debugging" / "results.yaml", "debugging")
     timings = inputs.load_timings(debugging, paths["submissions"])
     assert timings[("loss", "d1v7")].seconds == 0.0
     fig = figures.debugging_overview(debugging, timings, style.colour_map(debugging.submissions), dpi=50)
@@ -474,7 +475,7 @@ BAD_INPUTS = {
                                      "no curve for aum on d1v7"),
     "data_id naming a path": ("debugging/results.yaml",
                               "submissions: {}\ndata_ids:\n  ../evil: {n_train: 1}\n",
-                              "data_ids.../evil: a data_id is letters, digits, - and _"),
+                              "data_ids.../evil: a data_id is letters, digits and -"),
     "binary": ("debugging/results.yaml", "\udcff", "not UTF-8"),
 }
 
@@ -526,7 +527,7 @@ def test_cli_prints_exactly_one_line(tmp_path):
 
 
 def test_ties_share_a_rank_and_invalid_come_last(tmp_path):
-    from benchmark.plotting.ranking import ranked
+    from benchmark.results import ranked
 
     data = {"leaderboard_metric": "mean_score", "data_ids": {}, "submissions": {
         name: {"valid": metric is not None, "mean_score": metric, "errors": [] if metric is not None else ["x"],
@@ -534,7 +535,7 @@ def test_ties_share_a_rank_and_invalid_come_last(tmp_path):
         for name, metric in (("b", 0.2), ("a", 0.2), ("c", 0.1), ("z", None), ("d", 0.3))}}
     path = tmp_path / "results.yaml"
     path.write_text(yaml.safe_dump(data))
-    order = [(rank, s.name) for rank, s in ranked(inputs.load_results(path, "debugging"))]
+    order = [(rank, s.name) for rank, s in ranked(read_results(path, "debugging"))]
     assert order == [(1, "c"), (2, "a"), (2, "b"), (4, "d"), (None, "z")]
 
 

@@ -1,9 +1,9 @@
 """Figures and the HTML report from the evaluation results (the ``plot`` task).
 
-Split by concern so each piece can be tested alone: :mod:`.inputs` reads and
-checks the files, :mod:`.ranking` fixes the leaderboard order, :mod:`.style`
-pins colours and PNG output, :mod:`.figures` draws, :mod:`.report` writes the
-page. :func:`render_all` ties them together and writes every output.
+Split by concern so each piece can be tested alone: :mod:`benchmark.results`
+reads and checks the results files and fixes the leaderboard order,
+:mod:`.inputs` reads the time files, :mod:`.style` pins colours and PNG output,
+:mod:`.figures` draws, :mod:`.report` writes the page. :func:`render_all` ties them together and writes every output.
 """
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..parameters import PlotParams
-from ..results import atomic_write_bytes, atomic_write_text
+from ..files import atomic_write_bytes, atomic_write_text
+from ..results import CURVES_FILE, read_curves, read_results, results_path
+from ..workspace import DEBUGGING, SELECTION
 from . import figures as figs
-from .inputs import load_curves, load_results, load_timings
+from .inputs import load_timings
 from .report import build_report
 from .style import colour_map
 
@@ -23,12 +25,12 @@ REPORT_FILE = "report.html"
 
 def render_all(results_root: Path, submission_root: Path, out: Path, params: PlotParams) -> list[Path]:
     """Read results_root/{selection,debugging}, write the PNGs and report.html into ``out``."""
-    selection = load_results(results_root / "selection" / "results.yaml", "selection")
-    debugging = load_results(results_root / "debugging" / "results.yaml", "debugging")
+    selection = read_results(results_path(results_root, SELECTION), SELECTION)
+    debugging = read_results(results_path(results_root, DEBUGGING), DEBUGGING)
     if selection is None and debugging is None:
-        raise InputError("no selection/results.yaml or debugging/results.yaml; run an evaluation first",
-                         results_root)
-    curves = load_curves(results_root / "debugging" / "curves.csv", debugging) if debugging else {}
+        expected = " or ".join(str(results_path(Path(), kind)) for kind in (SELECTION, DEBUGGING))
+        raise InputError(f"no {expected}; run an evaluation first", results_root)
+    curves = read_curves(results_root / DEBUGGING / CURVES_FILE, debugging) if debugging else {}
     timings = load_timings(debugging, submission_root) if debugging else {}
     names = [n for res in (selection, debugging) if res is not None for n in res.submissions]
     colours = colour_map(names)

@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .inputs import Curve, Results, Timing
-from .ranking import part_order, ranked
+from ..results import Curve, Results, part_order, ranked
+from .inputs import Timing
 from .style import fmt, fmt_seconds, marker_map, pinned_style, png_bytes
 
 MIN_TIME_S = 1e-4  # log axis floor: a time file may say 0 seconds

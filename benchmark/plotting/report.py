@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from .figures import Figure
-from .inputs import SELECTION_METRICS, Results, Timing
-from .ranking import ranked
+from ..results import DATA_ID_SUMMARY, SELECTION_FORMAT, Results, ranked
+from .inputs import Timing
 from .style import fmt_seconds
 
 CSS = """
@@ -146,12 +146,13 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
            table("selection-leaderboard", "Leaderboard: mean F1 and F1 per task",
                  [("Rank", False), ("Submission", True), ("Mean F1", False),
                   *[(f"{t} F1", False) for t in tasks], ("Status", True)], rows)]
-    detail = detail_rows(board, tasks, colours, len(SELECTION_METRICS), lambda name, t, part: [
-        number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in SELECTION_METRICS])
+    metrics = SELECTION_FORMAT.part_metrics
+    detail = detail_rows(board, tasks, colours, len(metrics), lambda name, t, part: [
+        number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in metrics])
     out.append("<h3>Per-task metrics</h3>")
     out.append(table("selection-metrics", "Test-set metrics per submission and task (positive class)",
                      [("Submission", True), ("Task", True),
-                      *[(SELECTION_HEADERS[m], False) for m in SELECTION_METRICS]], detail))
+                      *[(SELECTION_HEADERS[m], False) for m in metrics]], detail))
     out += [figure_html(f) for f in figures]
     if not figures:
         out.append('<p class="empty">No figure: no submission has an F1 on any task.</p>')
@@ -171,6 +172,7 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
     best = min((s.metric for _, s in board if s.metric is not None), default=None)
     ratio = dbg.settings.get("target_ratio", 0.95)
     rows = []
+    partial_times = False
     for rank, s in board:
         cells = [f'<td>{rank if rank is not None else "—"}</td>', name_cell(s.name, colours),
                  number_cell(s.metric, best=s.metric is not None and s.metric == best)]
@@ -180,6 +182,7 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
         if not known:
             cells.append('<td class="na">—</td>')
         elif len(known) < len(times):
+            partial_times = True
             cells.append(f'<td data-value="{e(repr(sum(known)))}" title="time missing for some data_ids">'
                          f"{e(fmt_seconds(sum(known)))}*</td>")
         else:
@@ -195,14 +198,14 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
            table("debugging-leaderboard", "Leaderboard: mean score, score per data_id and total valuation time",
                  [("Rank", False), ("Method", True), ("Mean score", False), *[(f"{d} score", False) for d in ids],
                   ("Time (total)", False), ("Status", True)], rows)]
-    if any("*</td>" in row for row in rows):
+    if partial_times:
         out.append('<p class="note">* time file missing for some data_ids; the total covers the others.</p>')
     summary_rows = []
     for d in ids:
         v = dbg.data_ids[d]
         summary_rows.append("<tr>" + f'<td class="text">{e(d)}</td>' + "".join(
             number_cell(v[k], integer=k in ("n_train", "n_mislabeled", "n_test", "fits"))
-            for k in ("n_train", "n_mislabeled", "n_test", "before_acc", "clean_acc", "target_acc", "fits"))
+            for k in DATA_ID_SUMMARY)
             + "</tr>")
     out.append("<h3>Data sets</h3>")
     out.append(table("debugging-data", "Training sets to clean and the accuracies that define the target",
