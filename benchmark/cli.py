@@ -2,25 +2,20 @@
 
 MLCube starts the container as ``<task> --param=path ...``; the same arguments
 work here without a container. Defaults are the MLCube workspace layout,
-relative to ``--workspace`` (``./workspace`` unless given).
-
-Exit codes: 0 success; 1 results written but some submission was invalid;
-2 bad input (paths, parameters, resource files) with nothing written.
+relative to ``--workspace`` (``./workspace`` unless given). Exit codes are
+defined in :mod:`benchmark.errors`.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .errors import InputError
+from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 from .logs import log, setup
 from .tasks import TASKS
-
-EXIT_OK, EXIT_INVALID_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _isolate_caches() -> None:
@@ -40,9 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
         for param in task.params:
             p.add_argument(f"--{param.name}", default=None, metavar="PATH",
                            help=f"{param.io} {param.kind} (default: <workspace>/{param.default})")
-    demo = sub.add_parser("demo", help="download, select_baselines, debug_baselines, evaluate_selection, "
-                                       "evaluate_debugging and plot in the workspace, then print the scores")
-    demo.add_argument("--parameters_file", default=None, metavar="PATH")
     return parser
 
 
@@ -51,24 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup(args.verbose)
     workspace = Path(args.workspace)
+    task = TASKS[args.task]
+    kwargs = {}
+    for param in task.params:
+        given = getattr(args, param.name)
+        kwargs[param.name] = given if given is not None else str(workspace / param.default)
     try:
-        if args.task == "demo":
-            from .demo import run_demo
-
-            return run_demo(workspace, args.parameters_file)
-        task = TASKS[args.task]
-        kwargs = {}
-        for param in task.params:
-            given = getattr(args, param.name)
-            kwargs[param.name] = given if given is not None else str(workspace / param.default)
         return task.run(**kwargs)
     except InputError as error:
         log.error("%s", error.message)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         log.error("interrupted")
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return EXIT_INTERRUPTED

@@ -27,10 +27,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .batched_logistic import batched_settings, fit_predict
-from .classifier import has_plain_l2_penalty, make_classifier
+from .classifier import DEBUGGING_SETTINGS, has_plain_l2_penalty, make_classifier
 from .execution import Backend, LocalBackend, aligned
 
-DEFAULT_CLASSIFIER: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
+DEFAULT_CLASSIFIER: dict[str, Any] = DEBUGGING_SETTINGS
 
 
 def fit_correctness(X: np.ndarray, labels: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
@@ -104,8 +104,7 @@ class CleaningEvaluator:
 
     def __init__(self, X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
                  test_y: np.ndarray, classifier: Mapping[str, Any] | None = DEFAULT_CLASSIFIER,
-                 n_jobs: int = 1, project: bool = True, progress: bool = False, label: str = "",
-                 backend: Backend | None = None):
+                 backend: Backend | None = None, project: bool = True, progress: bool = False, label: str = ""):
         X = np.asarray(X, dtype=np.float64)
         test_X = np.asarray(test_X, dtype=np.float64)
         self.noisy = np.asarray(noisy, dtype=np.int64)
@@ -114,7 +113,7 @@ class CleaningEvaluator:
             raise ValueError("X, noisy and clean must have the same number of rows")
         self.test_y = np.asarray(test_y, dtype=np.int64)
         self.classifier = dict(classifier or {})
-        self.backend = backend or LocalBackend(n_jobs)
+        self.backend = backend or LocalBackend(1)
         self.progress = progress
         self.label = label
         self.n_train = len(X)

@@ -141,7 +141,7 @@ class CandidatePool:
         wanted = pa.array(sorted(set(image_ids)), type=pa.string())
         try:
             # One fragment and one batch in flight: peak memory is about one decoded
-            # row group, not the readahead of many (measured: benchmarks/selection_memory.py).
+            # row group, not the readahead of many (measured: perf/selection_memory.py).
             table = self.dataset.scanner(
                 columns=[self.ID, self.EMBEDDING],
                 filter=pc.field(self.ID).isin(wanted),

@@ -1,20 +1,47 @@
-"""Readers for submission files, with errors that point at the file and line.
+"""Submissions of both benchmarks: their file names, how they are found, read and written.
 
-A bad submission raises :class:`InputError`; the evaluation tasks record the
-message against that submission and go on scoring the others.
+Selection: ``<submission_root>/<name>/<Task>.csv`` (``ImageID,Confidence``), one
+folder per submission. Debugging: ``<submission_root>/<data_id>_<method>.txt``
+(one 0-based row index per line) and optionally ``time_<data_id>_<method>.txt``
+(seconds the method took). The evaluations get parsed content from here, each
+part either its value or the :class:`InputError` that makes it invalid, so one
+bad file never costs the others their scores. Files that are not part of any
+submission are returned as *stray* and never scored. Baselines, example
+submissions and the plot task use the same names and writers.
 """
 from __future__ import annotations
 
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
+from .files import atomic_write_text
+
+TIME_PREFIX = "time_"
+
+
+# --------------------------------------------------------------------------- names
+def training_set_file(task: str) -> str:
+    return f"{task}.csv"
+
+
+def ordering_file(data_id: str, method: str) -> str:
+    return f"{data_id}_{method}.txt"
+
+
+def time_file(data_id: str, method: str) -> str:
+    return f"{TIME_PREFIX}{ordering_file(data_id, method)}"
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith(".")
 
 
 def require_folder(path: Path) -> None:
@@ -98,7 +125,7 @@ def read_selection_csv(path: Path, max_rows: int) -> SelectionCsv:
 # --------------------------------------------------------------------------- debugging
 def split_debugging_name(filename: str, data_ids: Iterable[str]) -> tuple[str, str] | None:
     """``<data_id>_<method>.txt`` -> (data_id, method); None when no known data_id matches."""
-    if not filename.endswith(".txt") or filename.startswith("time_"):
+    if not filename.endswith(".txt") or filename.startswith(TIME_PREFIX):
         return None
     stem = filename[: -len(".txt")]
     for data_id in sorted(data_ids, key=len, reverse=True):
@@ -142,3 +169,118 @@ def read_time(path: Path) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise InputError(f"{tokens[0]!r} is not a finite non-negative number of seconds", path)
     return seconds
+
+
+# --------------------------------------------------------------------------- finding submissions
+@dataclass(frozen=True)
+class SelectionSubmission:
+    """One submission folder: per task its training set, or why that task is invalid."""
+
+    name: str
+    training_sets: dict[str, SelectionCsv | InputError]
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """One inspection order and the seconds its method says it took (None without a time file)."""
+
+    path: Path
+    order: np.ndarray  # int64 row indices, most suspicious first
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class DebuggingSubmission:
+    """One method: per data_id its ordering, or why that data_id is invalid."""
+
+    method: str
+    orderings: dict[str, Ordering | InputError]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a submission folder holds: the submissions, and files that belong to none (never scored)."""
+
+    submissions: list = field(default_factory=list)
+    stray: list[InputError] = field(default_factory=list)
+
+
+def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) -> Found:
+    """Every ``<name>/`` folder under ``root`` with its parsed ``<Task>.csv`` files."""
+    require_folder(root)
+    expected = {training_set_file(task): task for task in tasks}
+    found = Found()
+    for entry in sorted(root.iterdir()):
+        if _hidden(entry):
+            continue
+        if not entry.is_dir():
+            found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
+            continue
+        for inner in sorted(entry.iterdir()):
+            if not _hidden(inner) and inner.name not in expected:
+                found.stray.append(InputError(f"not the training set of a task ({', '.join(sorted(tasks))})", inner))
+        parts: dict[str, SelectionCsv | InputError] = {}
+        for task in sorted(tasks):
+            try:
+                parts[task] = read_selection_csv(entry / training_set_file(task), max_rows)
+            except InputError as error:
+                parts[task] = error
+        found.submissions.append(SelectionSubmission(entry.name, parts))
+    if not found.submissions:
+        raise InputError("no submission folders (expected <submission_name>/<Task>.csv)", root)
+    return found
+
+
+def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
+    """Every method with a ``<data_id>_<method>.txt`` under ``root``, its orders read for each data_id."""
+    require_folder(root)
+    data_ids = sorted(n_train)
+    files: dict[str, dict[str, Path]] = {}
+    found = Found()
+    entries = sorted(p for p in root.iterdir() if not _hidden(p))
+    names = {p.name for p in entries}
+    for path in entries:
+        if path.name.startswith(TIME_PREFIX) and path.name[len(TIME_PREFIX):] in names:
+            continue  # read with its ordering
+        split = split_debugging_name(path.name, data_ids) if path.is_file() else None
+        if split is None:
+            found.stray.append(InputError(
+                f"file name is not <data_id>_<method>.txt for a known data_id ({', '.join(data_ids)})"
+                if path.is_file() else "not an ordering file", path))
+            continue
+        data_id, method = split
+        files.setdefault(method, {})[data_id] = path
+    if not files:
+        raise InputError("no submission files (expected <data_id>_<method>.txt)", root)
+    for method in sorted(files):
+        orderings: dict[str, Ordering | InputError] = {}
+        for data_id in data_ids:
+            path = files[method].get(data_id, root / ordering_file(data_id, method))
+            try:
+                if data_id not in files[method]:
+                    raise InputError(f"no ordering for data_id {data_id}", path)
+                order = read_ordering(path, n_train[data_id])
+                time_path = root / time_file(data_id, method)
+                orderings[data_id] = Ordering(path, order, read_time(time_path) if time_path.exists() else None)
+            except InputError as error:
+                orderings[data_id] = error
+        found.submissions.append(DebuggingSubmission(method, orderings))
+    return found
+
+
+# --------------------------------------------------------------------------- writing
+def write_training_set(folder: Path, task: str, ids: Sequence[str], labels: np.ndarray) -> Path:
+    """``<folder>/<task>.csv`` with header ImageID,Confidence."""
+    path = folder / training_set_file(task)
+    frame = pd.DataFrame({"ImageID": list(ids), "Confidence": np.asarray(labels, dtype=np.int64)})
+    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    return path
+
+
+def write_ordering(folder: Path, data_id: str, method: str, order: Sequence[int], seconds: float | None) -> Path:
+    """``<data_id>_<method>.txt`` (one index per line) and, when given, its time file."""
+    path = folder / ordering_file(data_id, method)
+    atomic_write_text(path, "".join(f"{int(i)}\n" for i in order))
+    if seconds is not None:
+        atomic_write_text(folder / time_file(data_id, method), f"{seconds}\n")
+    return path

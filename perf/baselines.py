@@ -1,6 +1,6 @@
 """Scores and times of every reference baseline, on the demo data and on synthetic DataPerf-sized data.
 
-    .venv/bin/python benchmarks/baselines.py [--workdir DIR] [--pool-rows N] [--data-ids N] [--random-seeds N]
+    .venv/bin/python perf/baselines.py [--workdir DIR] [--pool-rows N] [--data-ids N] [--random-seeds N]
 
 For each source it downloads the data into a fresh workspace, runs the baselines
 (timed here at full precision; the time files hold the rounded-up values), scores
@@ -34,7 +34,8 @@ from benchmark.baselines.selftrain import selftrain_fps_baseline  # noqa: E402
 from benchmark.logs import setup  # noqa: E402
 from benchmark.parameters import load_parameters  # noqa: E402
 from benchmark.resources import CandidatePool  # noqa: E402
-from benchmark.sources import layout  # noqa: E402
+from benchmark.results import to_document  # noqa: E402
+from benchmark.submissions import write_ordering, write_training_set  # noqa: E402
 from benchmark.tasks import TASKS  # noqa: E402
 from benchmark.tasks.evaluate_debugging import evaluate as evaluate_debugging  # noqa: E402
 from benchmark.tasks.evaluate_selection import evaluate as evaluate_selection  # noqa: E402
@@ -86,10 +87,10 @@ def run_selection(workspace: Path, params_file: Path) -> tuple[dict, dict]:
         for task, task_rows in rows.items():
             sub = sel.cap(build(task_rows, sample_ids, sample_X), params.selection.max_train_size)
             order = np.argsort(sub.ids.astype(str), kind="stable")
-            layout.write_selection_submission(out / method, task, sub.ids[order], sub.labels[order])
+            write_training_set(out / method, task, sub.ids[order], sub.labels[order])
             notes.setdefault(method, []).append(f"{task}: {len(sub.ids)} rows, {int(sub.labels.sum())} positive")
         seconds[method] = time.perf_counter() - start
-    results = evaluate_selection(params, data, out)
+    results = to_document(evaluate_selection(params, data, out))
     return results, {"seconds": seconds, "notes": notes}
 
 
@@ -100,12 +101,12 @@ def run_debugging(workspace: Path, params_file: Path, random_seeds: int) -> tupl
     for data_id, participant in dbg.load_participant_data(params, data).items():
         n = len(participant.train.y)
         for result in dbg.orderings(participant, params.debugging.classifier):
-            layout.write_debugging_submission(out, data_id, result.method, result.order, result.seconds)
+            write_ordering(out, data_id, result.method, result.order, result.seconds)
             seconds.setdefault(result.method, []).append(result.seconds)
         for r in range(random_seeds):
             order = np.random.default_rng([1000 + r, n]).permutation(n)
-            layout.write_debugging_submission(out, data_id, f"zrandomref{r}", order, 0.0)
-    results, _ = evaluate_debugging(params, data, out)
+            write_ordering(out, data_id, f"zrandomref{r}", order, 0.0)
+    results = to_document(evaluate_debugging(params, data, out)[0])
     return results, {"seconds": seconds}
 
 

@@ -1,6 +1,6 @@
 """Debugging evaluation of many submissions: local with 1 and 2 processes vs a Dask LocalCluster.
 
-    .venv/bin/python benchmarks/dask_scaling.py [--submissions 40] [--workdir build/bench-dask]
+    .venv/bin/python perf/dask_scaling.py [--submissions 40] [--workdir build/bench-dask]
 
 One synthetic data_id at DataPerf's size (N=300 training rows, 2048-d, 30% noise,
 500 test rows) and --submissions random inspection orders, scored by the real
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmark.cli import main as cli  # noqa: E402
-from benchmark.sources import layout  # noqa: E402
+from benchmark.submissions import write_ordering  # noqa: E402
 
 
 def main() -> None:
@@ -43,7 +43,7 @@ def main() -> None:
     subs = work / "submissions"
     rng = np.random.default_rng(0)
     for m in range(args.submissions):
-        layout.write_debugging_submission(subs, "syn1", f"method{m:02d}", rng.permutation(300), 1.0)
+        write_ordering(subs, "syn1", f"method{m:02d}", rng.permutation(300), 1.0)
 
     def score(name: str, execution: dict) -> tuple[float, bytes]:
         path = work / f"parameters-{name}.yaml"

@@ -1,6 +1,6 @@
 """Debugging evaluation: naive retrain-every-step loop vs CleaningEvaluator, in one invocation.
 
-    .venv/bin/python benchmarks/debugging_speed.py [--sizes 300 1000 3000] [--n-jobs 2]
+    .venv/bin/python perf/debugging_speed.py [--sizes 300 1000 3000] [--n-jobs 2]
 
 Data: two Gaussian classes in 2048-d (as the synthetic source), 30% of training
 labels flipped, a 500-row test set, three random full-length orders per size.
@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark.debugging import DEFAULT_CLASSIFIER, CleaningEvaluator, naive_curve  # noqa: E402
+from benchmark.execution import LocalBackend  # noqa: E402
 from benchmark.sources.synthetic import two_gaussian_classes  # noqa: E402
 from benchmark.sources.layout import flip_labels  # noqa: E402
 
@@ -53,7 +54,7 @@ def main() -> None:
     for n in args.sizes:
         X, noisy, clean, tX, ty, orders = problem(n, args.dim, args.n_test, seed=n)
         start = time.perf_counter()
-        evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, DEFAULT_CLASSIFIER, n_jobs=args.n_jobs)
+        evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, DEFAULT_CLASSIFIER, backend=LocalBackend(args.n_jobs))
         fast = evaluator.curves(orders)
         fast_s = time.perf_counter() - start
 

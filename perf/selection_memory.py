@@ -1,6 +1,6 @@
 """Selection evaluation on a DataPerf-sized pool: filtered scan vs read-everything, in one invocation.
 
-    .venv/bin/python benchmarks/selection_memory.py [--rows 2000000] [--parts 72] [--workdir build/bench-selection]
+    .venv/bin/python perf/selection_memory.py [--rows 2000000] [--parts 72] [--workdir build/bench-selection]
 
 Generates (once; reused while the parameters match) a synthetic candidate pool of
 --rows x 256 float64 embeddings in --parts Spark-style part files, three tasks with
@@ -65,6 +65,7 @@ def parameters(rows: int, parts: int) -> dict:
 def prepare(work: Path, rows: int, parts: int) -> Path:
     from benchmark.cli import main as cli
     from benchmark.sources import layout
+    from benchmark.submissions import write_training_set
 
     params = parameters(rows, parts)
     params_file = work / "parameters.yaml"
@@ -82,7 +83,7 @@ def prepare(work: Path, rows: int, parts: int) -> Path:
             idx = np.sort(rng.choice(rows, size=1000, replace=False))
             ids = [layout.image_ids("pool-0", 1, int(i))[0] for i in idx]
             labels = np.arange(1000) % 2  # any honest 0/1 labels; this run measures cost
-            layout.write_selection_submission(work / "submissions" / "selection" / f"sub{s}", task, ids, labels)
+            write_training_set(work / "submissions" / "selection" / f"sub{s}", task, ids, labels)
     return params_file
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from benchmark.debugging import CleaningEvaluator, naive_curve, score_curve
+from benchmark.execution import LocalBackend
 from benchmark.sources import layout
 from conftest import run_cli
 
@@ -38,7 +39,7 @@ def test_curves_equal_the_naive_loop(n, d, seed):
         right[:7],                               # only rows that were already correct
         np.array([], dtype=np.int64),            # nothing listed
     ]
-    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, n_jobs=2)
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty, backend=LocalBackend(2))
     fast = evaluator.curves(orders)
     for order, curve in zip(orders, fast):
         np.testing.assert_array_equal(curve, naive_curve(X, noisy, clean, tX, ty, order))
@@ -238,15 +239,22 @@ def test_bad_time_file(tmp_path, content, problem):
     assert errors == [f"{files.subs / 'time_aa11_m.txt'}: {problem}"]
 
 
-def test_misnamed_file_and_missing_data_id(tmp_path):
+def test_misnamed_file_and_missing_data_id(tmp_path, caplog):
     files = DebugFiles(tmp_path)
     files.submit("aa11", "only", [0])
     (files.subs / "zz99_method.txt").write_text("0\n")
+    (files.subs / "README").write_text("notes\n")
     assert files.evaluate() == 1
     res = files.results()["submissions"]
-    assert res["zz99_method"]["errors"][0].endswith(
-        "zz99_method.txt: file name is not <data_id>_<method>.txt for a known data_id (aa11, bb22)")
+    # stray files are reported, never scored as submissions
+    assert sorted(res) == ["only"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert f"ignored {files.subs / 'zz99_method.txt'}: file name is not <data_id>_<method>.txt for a known data_id " \
+           "(aa11, bb22)" in warnings
+    assert f"ignored {files.subs / 'README'}: file name is not <data_id>_<method>.txt for a known data_id " \
+           "(aa11, bb22)" in warnings
     assert res["only"]["errors"] == [f"{files.subs / 'bb22_only.txt'}: no ordering for data_id bb22"]
+    assert res["only"]["mean_score"] is None
     assert "score" in res["only"]["data_ids"]["aa11"]
 
 

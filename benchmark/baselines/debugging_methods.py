@@ -30,7 +30,8 @@ from ..errors import InputError
 from ..logs import log
 from ..parameters import Parameters
 from ..resources import LabeledEmbeddings, read_debugging_split
-from ..sources import layout
+from ..submissions import write_ordering
+from ..workspace import DEBUGGING
 from . import knn_shapley, label_noise
 from .timing import Stopwatch, round_up
 
@@ -62,7 +63,7 @@ def data_seed(data_id: str) -> list[int]:
 
 
 def load_participant_data(params: Parameters, data_root: Path) -> dict[str, ParticipantData]:
-    root = data_root / "debugging"
+    root = data_root / DEBUGGING
     if not params.debugging.data_ids:
         raise InputError("parameters define no debugging data_ids")
     loaded = {}
@@ -115,9 +116,8 @@ def run_debugging_baselines(params: Parameters, data_root: Path, submission_root
     for data_id, data in load_participant_data(params, data_root).items():
         for result in orderings(data, params.debugging.classifier):
             _check_permutation(result.order, len(data.train.y), result.method)
-            layout.write_debugging_submission(submission_root, data_id, result.method, result.order,
-                                              round_up(result.seconds))
-            written.append(submission_root / f"{data_id}_{result.method}.txt")
+            written.append(write_ordering(submission_root, data_id, result.method, result.order,
+                                          round_up(result.seconds)))
             log.info("%s %s: %.3f s", data_id, result.method, result.seconds)
             if on_result is not None:
                 on_result(data_id, result)

@@ -35,7 +35,8 @@ from ..errors import InputError, ResourceError
 from ..logs import log
 from ..parameters import Parameters
 from ..resources import CandidatePool, read_examples
-from ..sources import layout
+from ..submissions import write_training_set
+from ..workspace import SELECTION
 from . import streaming
 from .selftrain import selftrain_fps_baseline
 from .training_sets import TaskRows, TrainingSet, unit_rows
@@ -53,7 +54,7 @@ NEAREST_POSITIVES, NEAREST_NEGATIVES = 100, 400
 
 # --------------------------------------------------------------------------- reading
 def read_task_examples(params: Parameters, data_root: Path) -> dict[str, np.ndarray]:
-    root = data_root / "selection"
+    root = data_root / SELECTION
     if not params.selection.tasks:
         raise InputError("parameters define no selection tasks")
     examples = {}
@@ -174,7 +175,7 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
 def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
     """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
     examples = read_task_examples(params, data_root)
-    pool = CandidatePool(data_root / "selection" / params.selection.pool)
+    pool = CandidatePool(data_root / SELECTION / params.selection.pool)
     rows, sample_ids, sample_X = gather(pool, examples)
     limit = params.selection.max_train_size
     written = []
@@ -184,8 +185,6 @@ def run_selection_baselines(params: Parameters, data_root: Path, submission_root
             sub = cap(build(task_rows, sample_ids, sample_X), limit)
             ids, labels = sub.ids, sub.labels
             order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
-            folder = submission_root / method
-            layout.write_selection_submission(folder, task, ids[order], labels[order])
-            written.append(folder / f"{task}.csv")
+            written.append(write_training_set(submission_root / method, task, ids[order], labels[order]))
             log.info("%s %s: %d rows, %d positive", task, method, len(ids), int(labels.sum()))
     return written

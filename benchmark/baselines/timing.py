@@ -10,7 +10,7 @@ under a second per data_id on the demo data (and on DataPerf-sized synthetic
 data: 300 rows x 2048-d), so there every time file reads 1.0 on every run. A
 method that needs about a multiple of the step may still flip between two
 neighbouring values from one run to the next: that is real timing noise, not
-hidden. The precise measurements are what benchmarks/baselines.py reports.
+hidden. The precise measurements are what perf/baselines.py reports.
 """
 from __future__ import annotations
 

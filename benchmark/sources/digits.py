@@ -14,6 +14,8 @@ from sklearn.datasets import load_digits
 
 from ..errors import InputError
 from ..parameters import Parameters
+from ..submissions import write_ordering, write_training_set
+from ..workspace import DEBUGGING, SELECTION
 from . import layout
 
 POOL_FRACTION = 0.7
@@ -36,7 +38,7 @@ def build_demo(params: Parameters, data_root: Path, submission_root: Path | None
     written: list[Path] = []
 
     # ---- selection: one pool, one test set and example set per concept
-    sel_root = data_root / "selection"
+    sel_root = data_root / SELECTION
     order = rng.permutation(len(X))
     n_pool = int(POOL_FRACTION * len(X))
     pool_idx, test_idx = np.sort(order[:n_pool]), np.sort(order[n_pool:])
@@ -57,7 +59,7 @@ def build_demo(params: Parameters, data_root: Path, submission_root: Path | None
             written.append(sel_root / spec.examples)
 
     # ---- debugging: per data_id a pair of digits, 30% of training labels flipped
-    dbg_root = data_root / "debugging"
+    dbg_root = data_root / DEBUGGING
     for data_id, spec in sorted(params.debugging.data_ids.items()):
         negative, positive = demo.pairs[data_id]
         rows = rng.permutation(np.flatnonzero((y == negative) | (y == positive)))
@@ -84,16 +86,14 @@ def _example_submissions(params: Parameters, y: np.ndarray, ids: np.ndarray, poo
                          submission_root: Path, rng: np.random.Generator) -> list[Path]:
     """Like the originals' random_500.csv and 01g317_my_method.txt: random, honest baselines."""
     written = []
-    folder = submission_root / "selection" / f"random_{RANDOM_SELECTION_SIZE}"
+    folder = submission_root / SELECTION / f"random_{RANDOM_SELECTION_SIZE}"
     size = min(RANDOM_SELECTION_SIZE, len(pool_idx), params.selection.max_train_size)
     for task in sorted(params.selection.tasks):
         chosen = np.sort(rng.choice(pool_idx, size=size, replace=False))
         labels = (y[chosen] == params.download.demo.concepts[task]).astype(np.int64)
-        layout.write_selection_submission(folder, task, ids[chosen], labels)
-        written.append(folder / f"{task}.csv")
-    folder = submission_root / "debugging"
+        written.append(write_training_set(folder, task, ids[chosen], labels))
+    folder = submission_root / DEBUGGING
     for data_id in sorted(params.debugging.data_ids):
         order, seconds = layout.timed_random_order(DEBUG_TRAIN, rng)
-        layout.write_debugging_submission(folder, data_id, "random", order, seconds)
-        written.append(folder / f"{data_id}_random.txt")
+        written.append(write_ordering(folder, data_id, "random", order, seconds))
     return written

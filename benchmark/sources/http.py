@@ -35,6 +35,7 @@ import requests
 from ..errors import InputError
 from ..logs import log
 from ..parameters import HttpResource, HttpSource, Parameters
+from ..workspace import DEBUGGING, SELECTION
 from . import archives, gdrive
 from .manifest import Manifest
 from .transfer import Opener, TransferError, Transferred, hash_file, human, transfer
@@ -255,13 +256,13 @@ def _looks_like_html(path: Path) -> bool:
 def missing_named_files(params: Parameters, data_root: Path, destinations: set[str]) -> list[str]:
     """Files the parameters name that are absent (paths relative to data_root), for the given destinations."""
     named: list[tuple[str, str, bool]] = []  # (destination, path, may be a folder of part files)
-    if "selection" in destinations:
-        named.append(("selection", params.selection.pool, True))
+    if SELECTION in destinations:
+        named.append((SELECTION, params.selection.pool, True))
         for spec in params.selection.tasks.values():
-            named += [("selection", p, False) for p in (spec.test_set, spec.examples) if p]
-    if "debugging" in destinations:
+            named += [(SELECTION, p, False) for p in (spec.test_set, spec.examples) if p]
+    if DEBUGGING in destinations:
         for spec in params.debugging.data_ids.values():
-            named += [("debugging", p, False) for p in (spec.train, spec.val, spec.test, spec.ground_truth) if p]
+            named += [(DEBUGGING, p, False) for p in (spec.train, spec.val, spec.test, spec.ground_truth) if p]
     missing = []
     for destination, rel, folder_ok in named:
         path = data_root / destination / rel

@@ -15,7 +15,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..parameters import Parameters
-from ..results import atomic_write_text
+from ..files import atomic_write_text
+from ..submissions import write_ordering, write_training_set
+from ..workspace import DEBUGGING, SELECTION
 from . import layout
 
 SIGNAL = 3.0  # shift along a concept direction, in noise standard deviations
@@ -50,7 +52,7 @@ def build_synthetic(params: Parameters, data_root: Path, submission_root: Path |
     written: list[Path] = []
 
     # ---- selection pool, streamed part by part
-    sel_root = data_root / "selection"
+    sel_root = data_root / SELECTION
     pool_dir = sel_root / params.selection.pool
     pool_dir.mkdir(parents=True, exist_ok=True)
     starts = range(0, s.pool_rows, s.rows_per_part)
@@ -86,7 +88,7 @@ def build_synthetic(params: Parameters, data_root: Path, submission_root: Path |
             written.append(sel_root / spec.examples)
 
     # ---- debugging: two Gaussian classes per data_id
-    dbg_root = data_root / "debugging"
+    dbg_root = data_root / DEBUGGING
     for d, (data_id, spec) in enumerate(sorted(params.debugging.data_ids.items())):
         rng = np.random.default_rng([s.seed, 3, d])
         direction = rng.standard_normal(s.debugging_dim)
@@ -119,14 +121,12 @@ def _example_submissions(params: Parameters, example_rows: tuple[list[str], np.n
     rng = np.random.default_rng([s.seed, 4])
     size = min(EXAMPLE_SUBMISSION_SIZE, len(ids), params.selection.max_train_size)
     written = []
-    folder = submission_root / "selection" / f"random_{size}"
+    folder = submission_root / SELECTION / f"random_{size}"
     for t, task in enumerate(sorted(params.selection.tasks)):
         chosen = np.sort(rng.choice(len(ids), size=size, replace=False))
-        layout.write_selection_submission(folder, task, [ids[i] for i in chosen], member[chosen, t])
-        written.append(folder / f"{task}.csv")
-    folder = submission_root / "debugging"
+        written.append(write_training_set(folder, task, [ids[i] for i in chosen], member[chosen, t]))
+    folder = submission_root / DEBUGGING
     for data_id in sorted(params.debugging.data_ids):
         order, seconds = layout.timed_random_order(s.debugging_train_rows, rng)
-        layout.write_debugging_submission(folder, data_id, "random", order, seconds)
-        written.append(folder / f"{data_id}_random.txt")
+        written.append(write_ordering(folder, data_id, "random", order, seconds))
     return written

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
+
+from ..errors import EXIT_INVALID_SUBMISSION, EXIT_OK
+from ..logs import log
+
+if TYPE_CHECKING:
+    from ..results import Results
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class Task:
     help: str
     params: tuple[Param, ...]
     run: Callable[..., int]
+    in_mlcube: bool = True  # declared in mlcube.yaml (the demo runs the others in one workspace)
 
 
 def _lazy(module: str, function: str = "run") -> Callable[..., int]:
@@ -78,4 +85,19 @@ TASKS: dict[str, Task] = {t.name: t for t in (
         PARAMETERS,
         Param("output_path", "plots/", "directory", "output"),
     ), _lazy("plot")),
+    Task("demo", "download, select_baselines, debug_baselines, evaluate_selection, evaluate_debugging and plot "
+                 "in one workspace, then print the scores", (
+        PARAMETERS,
+        Param("output_path", ".", "directory", "output"),
+    ), _lazy("demo"), in_mlcube=False),
 )}
+
+
+def report(results: "Results") -> int:
+    """Log each submission's leaderboard value or errors; the exit code says whether any was invalid."""
+    for name, s in results.submissions.items():
+        if s.valid:
+            log.info("%s: %s %.4f", name, results.ranking.label, s.metric)
+        for error in s.errors:
+            log.error("%s", error)
+    return EXIT_OK if all(s.valid for s in results.submissions.values()) else EXIT_INVALID_SUBMISSION

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import EXIT_OK
 from ..logs import log
 from ..parameters import load_parameters
 
@@ -25,4 +26,4 @@ def run(parameters_file: str, output_path: str, submission_path: str | None = No
 
         written = fetch_resources(params, data_root)
     log.info("download (%s): %d resource(s) in %s", source, len(written), data_root)
-    return 0
+    return EXIT_OK

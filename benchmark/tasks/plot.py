@@ -3,17 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import EXIT_OK, InputError
 from ..logs import log
 from ..parameters import load_parameters
-
-DPI_RANGE = (50, 600)
 
 
 def run(results_path: str, submission_path: str, parameters_file: str, output_path: str) -> int:
     params = load_parameters(parameters_file).plot
-    if not DPI_RANGE[0] <= params.dpi <= DPI_RANGE[1]:
-        raise InputError(f"plot.dpi must be between {DPI_RANGE[0]} and {DPI_RANGE[1]}", parameters_file)
     results_root = Path(results_path)
     if not results_root.is_dir():
         raise InputError("results folder not found" if not results_root.exists()
@@ -26,4 +22,4 @@ def run(results_path: str, submission_path: str, parameters_file: str, output_pa
 
     for path in render_all(results_root, Path(submission_path), out, params):
         log.info("wrote %s", path)
-    return 0
+    return EXIT_OK

@@ -1,0 +1,55 @@
+"""demo: every task on one workspace's default paths, then a score table on stdout."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..results import read_results, results_path
+from ..workspace import DEBUGGING, SELECTION
+
+DEMO_TASKS = ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot")
+
+
+def run(parameters_file: str, output_path: str) -> int:
+    """Run the six tasks with ``output_path`` as the workspace; the worst exit code wins."""
+    from . import TASKS
+
+    workspace = Path(output_path)
+    status = 0
+    for name in DEMO_TASKS:
+        task = TASKS[name]
+        kwargs = {p.name: str(workspace / p.default) for p in task.params}
+        kwargs["parameters_file"] = parameters_file
+        status = max(status, task.run(**kwargs))
+    print(summary_table(workspace / "results"))
+    return status
+
+
+def summary_table(results_root: Path) -> str:
+    """Per benchmark: each submission's per-part metric and leaderboard value, by name."""
+    lines: list[str] = []
+    for kind, title in ((SELECTION, "Selection ({part} per task; leaderboard: {label}, {direction})"),
+                        (DEBUGGING, "Debugging (fraction of training rows inspected to reach 95% of clean "
+                                    "accuracy; leaderboard: {label}, {direction})")):
+        results = read_results(results_path(results_root, kind), kind)
+        if results is None:
+            continue
+        metric = results.ranking
+        parts = sorted(results.data_ids) if kind == DEBUGGING else sorted(
+            {p for s in results.submissions.values() for p in s.parts})
+        if lines:
+            lines.append("")
+        lines.append(title.format(part=metric.part_label, label=metric.label,
+                                  direction="higher is better" if metric.higher_is_better else "lower is better"))
+        lines.append(_row(["submission", *parts, metric.label]))
+        for name, s in sorted(results.submissions.items()):
+            cells = [_num(s.parts.get(p, {}).get(metric.part_key)) for p in parts]
+            lines.append(_row([name, *cells, _num(s.metric)]))
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "invalid" if value is None else f"{value:.4f}"
+
+
+def _row(cells: list[str], width: int = 30) -> str:
+    return "  ".join(f"{c:<{width}}" if i == 0 else f"{c:>10}" for i, c in enumerate(cells))
