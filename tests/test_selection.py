@@ -193,3 +193,18 @@ def test_pool_scan_reads_only_submitted_ids(selection_data: SelectionData):
 def test_no_submissions_is_a_clear_error(selection_data: SelectionData, caplog):
     assert selection_data.evaluate() == 2
     assert "no submission folders" in caplog.text
+
+
+def test_stray_files_are_reported_and_never_scored(selection_data: SelectionData, caplog):
+    selection_data.submit_random("good", 100, seed=1)
+    (selection_data.submissions / "notes.txt").write_text("not a submission\n")
+    (selection_data.submissions / "good" / "README.md").write_text("about my method\n")
+    assert selection_data.evaluate() == 0
+    results = yaml.safe_load((selection_data.root / "results" / "results.yaml").read_text())
+    assert sorted(results["submissions"]) == ["good"]
+    warnings = sorted(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert warnings == [
+        f"ignored {selection_data.submissions / 'good' / 'README.md'}: not the training set of a task (Alpha, Beta)",
+        f"ignored {selection_data.submissions / 'notes.txt'}: not a submission folder "
+        "(expected <submission_name>/<Task>.csv)",
+    ]
