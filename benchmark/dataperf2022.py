@@ -1,0 +1,255 @@
+"""The original DataPerf 2022 debugging protocol (``debugging.protocol: dataperf_2022``).
+
+DataPerf published its debugging numbers with DS3Lab's evaluator, whose protocol
+differs from the corrected one in :mod:`benchmark.debugging` (README, "Debugging
+protocols"). This module reproduces that protocol value for value so scores can
+be compared with the published ones:
+
+* the classifier is a torch ``Linear(D -> 128) -> Linear(128 -> 1)`` built right
+  after ``torch.manual_seed(42)``, trained 20 epochs with AdamW (lr 0.01, weight
+  decay 0.9) on BCE-with-logits, in batches of 64 consecutive rows, float32;
+* its decision threshold is the first of ``numpy.arange(0.1, 1, 0.05)`` with the
+  best (rounded) training accuracy; accuracies are rounded to 2 decimals;
+* budgets are 1..N (no budget 0); budget i fixes the first min(i, listed) rows;
+* ``fraction_fixes`` = j / N for the first 0-based budget position j whose
+  accuracy reaches 0.95 x the accuracy at budget N, else -1.
+
+Why it is fast without changing a value: every training starts from the same
+seeded weights and depends only on its label vector, so one training per
+distinct label state is enough (a step fixing an already-correct label leaves
+the state unchanged), shared across submissions. The batches are slices of one
+float32 tensor (the same values and layout the original's DataLoader stacks),
+and the threshold search uses one forward pass and one matrix comparison that
+give the same rounded accuracies as one prediction per threshold.
+
+torch is imported lazily: the rest of the package never needs it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+PROTOCOL = "dataperf_2022"
+SEED = 42
+HIDDEN_UNITS = 128
+EPOCHS = 20
+BATCH_SIZE = 64
+LEARNING_RATE = 0.01
+WEIGHT_DECAY = 0.9
+TARGET_RATIO = 0.95
+THRESHOLDS = np.arange(0.1, 1, 0.05)  # the candidates, in the order they are tried
+INSTALL_HINT = "pip install -r requirements-dataperf2022.txt"
+
+
+def import_torch() -> Any:
+    """torch, or an InputError saying how to install the optional extra."""
+    try:
+        import torch
+    except ImportError:
+        raise InputError(f"debugging.protocol {PROTOCOL} needs torch, which is not installed: "
+                         f"{INSTALL_HINT} (the CPU build is enough)") from None
+    return torch
+
+
+def rounded_accuracy(correct: np.ndarray) -> np.ndarray:
+    """round(mean(correct), 2) along the last axis, with numpy's rounding like the original.
+
+    The mean of booleans is count / n in float64 whether taken row by row or for a
+    whole matrix, and ``np.round`` of an array rounds each element as
+    ``round(np.float64, 2)`` does, so the batched values equal the scalar ones.
+    """
+    return np.round(np.mean(correct, axis=-1), 2)
+
+
+def correct_predictions(probabilities: np.ndarray, labels: np.ndarray,
+                        thresholds: np.ndarray) -> np.ndarray:
+    """(thresholds x rows) booleans: is ``probability > t`` (as 0/1) equal to the label?
+
+    The original predicts 0 where the sigmoid is ``<= t`` and 1 where it is ``> t``,
+    comparing the float32 sigmoid with the float64 threshold in float64 (numpy 2
+    promotion); a NaN output is neither, so it is never correct.
+    """
+    p = np.asarray(probabilities, dtype=np.float32).astype(np.float64)[None, :]
+    t = np.asarray(thresholds, dtype=np.float64)[:, None]
+    positive = np.asarray(labels).reshape(-1)[None, :] == 1
+    negative = np.asarray(labels).reshape(-1)[None, :] == 0
+    return np.where(p > t, positive, (p <= t) & negative)
+
+
+def choose_threshold(train_probabilities: np.ndarray, train_labels: np.ndarray) -> float:
+    """The first candidate whose rounded training accuracy beats every earlier one.
+
+    The search starts from accuracy 0 and threshold 0 and keeps a candidate only
+    when strictly better, so ties go to the smaller threshold, and if every
+    candidate scores 0 the threshold stays 0.
+    """
+    accuracies = rounded_accuracy(correct_predictions(train_probabilities, train_labels, THRESHOLDS))
+    best = int(np.argmax(accuracies))  # first maximum
+    return float(THRESHOLDS[best]) if accuracies[best] > 0 else 0.0
+
+
+def test_accuracy(test_probabilities: np.ndarray, test_labels: np.ndarray, threshold: float) -> float:
+    """Rounded test accuracy at one threshold."""
+    correct = correct_predictions(test_probabilities, test_labels, np.array([threshold]))
+    return float(rounded_accuracy(correct)[0])
+
+
+class Dataperf2022Classifier:
+    """Trains the original classifier on fixed features for any label vector.
+
+    Features are converted once to a float32 tensor and cut into the original's
+    batches; the seeded initial weights are built once and copied into each new
+    model. ``accuracy(labels)`` is deterministic: same labels, same value.
+    """
+
+    def __init__(self, X: np.ndarray, test_X: np.ndarray, test_y: np.ndarray):
+        self.torch = torch = import_torch()
+        X = np.asarray(X)
+        test_X = np.asarray(test_X)
+        if X.ndim != 2 or test_X.ndim != 2 or X.shape[1] != test_X.shape[1]:
+            raise ValueError("X and test_X must be 2-d with the same width")
+        # torch.tensor copies into torch's own (aligned) memory, as the original's tensors are.
+        self.X = torch.tensor(np.ascontiguousarray(X, dtype=np.float32))
+        self.test_X = torch.tensor(np.ascontiguousarray(test_X, dtype=np.float32))
+        self.test_y = np.asarray(test_y, dtype=np.int64).reshape(-1)
+        self.starts = range(0, len(self.X), BATCH_SIZE)
+        self.batches = [self.X[s:s + BATCH_SIZE] for s in self.starts]
+        self.initial = self._seeded_layers()
+
+    def _seeded_layers(self) -> list["torch.Tensor"]:
+        """The layers' initial weights: seed 42, then Linear(D, 128), then Linear(128, 1)."""
+        torch = self.torch
+        with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
+            torch.manual_seed(SEED)
+            model = self._architecture()
+        return [p.detach().clone() for p in model.parameters()]
+
+    def _architecture(self) -> "torch.nn.Module":
+        nn = self.torch.nn
+        return nn.Sequential(nn.Linear(self.X.shape[1], HIDDEN_UNITS), nn.Linear(HIDDEN_UNITS, 1))
+
+    def train(self, labels: np.ndarray) -> "torch.nn.Module":
+        """A fresh seeded model trained on ``labels``: zero_grad, forward, loss, backward, step."""
+        torch = self.torch
+        model = self._architecture()
+        with torch.no_grad():
+            for parameter, initial in zip(model.parameters(), self.initial):
+                parameter.copy_(initial)
+        targets = torch.tensor(np.asarray(labels, dtype=np.float32).reshape(-1, 1))
+        target_batches = [targets[s:s + BATCH_SIZE] for s in self.starts]
+        loss_function = torch.nn.BCEWithLogitsLoss()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+        model.train(True)
+        for _ in range(EPOCHS):
+            for x, y in zip(self.batches, target_batches):
+                optimizer.zero_grad()
+                loss = loss_function(model(x).reshape(y.shape), y)
+                loss.backward()
+                optimizer.step()
+        return model
+
+    def probabilities(self, model: "torch.nn.Module", X: "torch.Tensor") -> np.ndarray:
+        with self.torch.no_grad():
+            return self.torch.sigmoid(model(X)).numpy().reshape(-1)
+
+    def accuracy(self, labels: np.ndarray) -> float:
+        """Rounded test accuracy of the classifier trained on ``labels`` (its own threshold)."""
+        labels = np.asarray(labels, dtype=np.int64)
+        model = self.train(labels)
+        threshold = choose_threshold(self.probabilities(model, self.X), labels)
+        return test_accuracy(self.probabilities(model, self.test_X), self.test_y, threshold)
+
+
+def fraction_fixes(curve: Sequence[float], target_ratio: float = TARGET_RATIO) -> float:
+    """The original score of a curve over budgets 1..N: j / N at the first j reaching the target, else -1."""
+    curve = np.asarray(curve, dtype=np.float64)
+    target = target_ratio * curve[-1]
+    reached = np.flatnonzero(curve >= target)
+    return int(reached[0]) / len(curve) if reached.size else -1.0
+
+
+class Dataperf2022Evaluator:
+    """Original-protocol curves of one data_id for any number of inspection orders.
+
+    One training per distinct label state, cached across orders (submissions).
+    """
+
+    def __init__(self, X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
+                 test_y: np.ndarray, progress: bool = False, label: str = "", threads: int | None = 1):
+        self.noisy = np.asarray(noisy, dtype=np.int64)
+        self.clean = np.asarray(clean, dtype=np.int64)
+        if not (len(X) == len(self.noisy) == len(self.clean)):
+            raise ValueError("X, noisy and clean must have the same number of rows")
+        self.classifier = Dataperf2022Classifier(X, test_X, test_y)
+        self.threads = threads
+        self.n_train = len(self.noisy)
+        self.mislabeled = self.noisy != self.clean
+        self.progress = progress
+        self.label = label
+        self._accuracy: dict[bytes, float] = {}
+
+    @staticmethod
+    def _key(labels: np.ndarray) -> bytes:
+        return labels.astype(np.int8).tobytes()
+
+    def _states(self, order: np.ndarray) -> list[np.ndarray]:
+        """noisy, then the state after each listed row whose label was wrong."""
+        labels = self.noisy.copy()
+        states = [labels.copy()]
+        for index in order[self.mislabeled[order]]:
+            labels[index] = self.clean[index]
+            states.append(labels.copy())
+        return states
+
+    def _train_missing(self, states: Sequence[np.ndarray]) -> None:
+        todo: dict[bytes, np.ndarray] = {}
+        for labels in states:
+            key = self._key(labels)
+            if key not in self._accuracy and key not in todo:
+                todo[key] = labels
+        if not todo:
+            return
+        torch = self.classifier.torch
+        previous = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            for key in tqdm(sorted(todo), desc=f"dataperf_2022 fits {self.label}".strip(), unit="fit",
+                            disable=not self.progress):
+                self._accuracy[key] = self.classifier.accuracy(todo[key])
+        finally:
+            torch.set_num_threads(previous)
+
+    @property
+    def before_acc(self) -> float:
+        """Rounded test accuracy trained on the noisy labels."""
+        self._train_missing([self.noisy])
+        return self._accuracy[self._key(self.noisy)]
+
+    def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Accuracies at budgets 1..N for each order (budget i fixes the first min(i, len) rows)."""
+        orders = [np.asarray(o, dtype=np.int64).reshape(-1) for o in orders]
+        per_order = [self._states(o) for o in orders]
+        self._train_missing([s for states in per_order for s in states])
+        curves = []
+        for order, states in zip(orders, per_order):
+            values = np.array([self._accuracy[self._key(s)] for s in states])
+            budgets = np.minimum(np.arange(1, self.n_train + 1), len(order))
+            fixed_so_far = np.concatenate([[0], np.cumsum(self.mislabeled[order])])
+            curves.append(values[fixed_so_far[budgets]])
+        return curves
+
+    def curve(self, order: Sequence[int]) -> np.ndarray:
+        return self.curves([order])[0]
+
+    @property
+    def fits(self) -> int:
+        """How many classifiers were trained so far."""
+        return len(self._accuracy)
