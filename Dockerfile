@@ -15,8 +15,18 @@ WORKDIR /app
 # Dependencies first, in their own layer: a code change does not reinstall them.
 # In the same layer, drop what is never used at run time: pip's cache, the packages'
 # test suites, C/Cython sources and headers. (No compilers: the pins all have wheels.)
-COPY requirements.txt constraints.txt /app/
+# EXTRAS=dataperf2022 adds torch (CPU build) for `debugging.protocol: dataperf_2022`:
+#   docker build --build-arg EXTRAS=dataperf2022 -t mlcommons/dataperf-vision:0.1.0-dataperf2022 .
+# The default (empty) builds the image without torch.
+ARG EXTRAS=""
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+COPY requirements.txt constraints.txt requirements-dataperf2022.txt /app/
 RUN pip install --no-cache-dir -r /app/requirements.txt \
+ && case "$EXTRAS" in \
+      "") ;; \
+      dataperf2022) pip install --no-cache-dir --extra-index-url "$TORCH_INDEX_URL" -r /app/requirements-dataperf2022.txt ;; \
+      *) echo "unknown EXTRAS '$EXTRAS' (known: dataperf2022)" >&2; exit 1 ;; \
+    esac \
  && find /usr/local/lib/python3*/*-packages -type d -name tests -prune -exec rm -rf {} + \
  && find /usr/local/lib/python3*/*-packages -depth -type f \
         \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.cpp' \) -delete \

@@ -26,6 +26,7 @@ torch is imported lazily: the rest of the package never needs it.
 """
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -121,27 +122,19 @@ class Dataperf2022Classifier:
         self.test_y = np.asarray(test_y, dtype=np.int64).reshape(-1)
         self.starts = range(0, len(self.X), BATCH_SIZE)
         self.batches = [self.X[s:s + BATCH_SIZE] for s in self.starts]
-        self.initial = self._seeded_layers()
+        self.initial_model = self._seeded_model()
 
-    def _seeded_layers(self) -> list["torch.Tensor"]:
-        """The layers' initial weights: seed 42, then Linear(D, 128), then Linear(128, 1)."""
-        torch = self.torch
+    def _seeded_model(self) -> "torch.nn.Module":
+        """The untrained model: seed 42, then Linear(D, 128), then Linear(128, 1) (creation order draws the weights)."""
+        torch, nn = self.torch, self.torch.nn
         with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
             torch.manual_seed(SEED)
-            model = self._architecture()
-        return [p.detach().clone() for p in model.parameters()]
-
-    def _architecture(self) -> "torch.nn.Module":
-        nn = self.torch.nn
-        return nn.Sequential(nn.Linear(self.X.shape[1], HIDDEN_UNITS), nn.Linear(HIDDEN_UNITS, 1))
+            return nn.Sequential(nn.Linear(self.X.shape[1], HIDDEN_UNITS), nn.Linear(HIDDEN_UNITS, 1))
 
     def train(self, labels: np.ndarray) -> "torch.nn.Module":
         """A fresh seeded model trained on ``labels``: zero_grad, forward, loss, backward, step."""
         torch = self.torch
-        model = self._architecture()
-        with torch.no_grad():
-            for parameter, initial in zip(model.parameters(), self.initial):
-                parameter.copy_(initial)
+        model = copy.deepcopy(self.initial_model)  # the seeded weights, without drawing them again
         targets = torch.tensor(np.asarray(labels, dtype=np.float32).reshape(-1, 1))
         target_batches = [targets[s:s + BATCH_SIZE] for s in self.starts]
         loss_function = torch.nn.BCEWithLogitsLoss()

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+# The tests also cover the optional dataperf_2022 protocol, so they need its extra (torch, CPU build).
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements-dataperf2022.txt
 if [ ! -x .venv-mlcube/bin/mlcube ]; then
   # mlcube 0.0.9 pins omegaconf 2.1.0, whose metadata pip>=24.1 rejects: own venv, older pip.
   python3 -m venv .venv-mlcube
