@@ -52,14 +52,20 @@ class SyntheticSource:
 
 @dataclass(frozen=True)
 class HttpResource:
-    """One file or archive the organizer publishes (download.source: http)."""
+    """One file, archive or folder the organizer publishes (download.source: http).
 
-    url: str  # http(s) URL, or a Google Drive file share link (fetched from drive_base_url)
+    ``url`` is an http(s) URL, a Google Drive file or folder share link (fetched
+    from drive_base_url), or -- for files fetched in a browser -- a ``file:`` URL
+    or a local path (relative paths are relative to the data folder).
+    """
+
+    url: str
     destination: Literal["selection", "debugging"]  # lands under <output_path>/<destination>/
-    kind: Literal["file", "zip", "tar.gz"] = "file"
-    path: str = ""  # file: where it lands (required); archive: subfolder to extract into ("" = destination)
-    sha256: str | None = None  # of the published file or archive; strongly recommended
+    kind: Literal["file", "zip", "tar.gz", "folder"] = "file"
+    path: str = ""  # file: where it lands (required); archive, folder: subfolder to put it in ("" = destination)
+    sha256: str | None = None  # of the published file or archive; strongly recommended (not for folders)
     strip_components: int = 0  # archive: leading path components dropped from every entry (like tar's)
+    files: list[str] = field(default_factory=list)  # folder: fetch only these (paths inside it); [] = all
 
 
 @dataclass(frozen=True)
@@ -283,8 +289,14 @@ def _check_http(h: HttpSource, active: bool, need: Any) -> None:
     files: dict[tuple[str, str], int] = {}
     for i, r in enumerate(h.resources):
         key = f"download.http.resources[{i}]"
-        need(_http_url(r.url), f"{key}.url: expected an http:// or https:// URL with a host")
+        need(_http_url(r.url) or _local_url(r.url),
+             f"{key}.url: expected an http:// or https:// URL with a host, a file: URL or a local path")
         need(r.kind != "file" or bool(r.path), f"{key}: a file needs a path")
+        need(r.kind != "folder" or (r.sha256 is None and r.strip_components == 0),
+             f"{key}: a folder has no single sha256 or strip_components (they apply to files and archives)")
+        need(r.kind == "folder" or not r.files, f"{key}.files applies to folders only")
+        need(all(f and ".." not in f.replace("\\", "/").split("/") and not f.startswith("/") for f in r.files),
+             f"{key}.files: expected paths inside the folder")
         parts = r.path.replace("\\", "/").split("/")
         need(not r.path or (not r.path.startswith(("/", "\\")) and ":" not in r.path and ".." not in parts),
              f"{key}.path: expected a relative path inside the destination")
@@ -306,6 +318,15 @@ def _http_url(url: str) -> bool:
         return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:  # e.g. a bad port or IPv6 literal
         return False
+
+
+def _local_url(url: str) -> bool:
+    """A file: URL or a path on this machine (a resource fetched in a browser), not another URL scheme."""
+    from urllib.parse import urlsplit
+
+    if url.startswith("file:"):
+        return bool(urlsplit(url).path)
+    return "://" not in url and bool(url.strip())
 
 
 def _join(where: str, name: str) -> str:

@@ -575,7 +575,9 @@ def test_drive_page_without_a_way_to_the_file(server, tmp_path):
     server.routes["/uc"] = static(page, content_type="text/html")
     params = params_for([{"url": f"https://drive.google.com/uc?id={DRIVE_ID}", "destination": "selection",
                           "path": "x"}], base_url=server.base)
-    with pytest.raises(InputError, match="'Google Drive - Quota exceeded'.*Anyone with the link"):
+    with pytest.raises(InputError, match=r"download quota for this file is exceeded \('Google Drive - Quota "
+                                         r"exceeded'\): try again in a day, or open the link in a browser.*"
+                                         r"downloads/selection/"):
         fetch_resources(params, tmp_path)
     assert listing(tmp_path) == [] and list((tmp_path / STAGING).iterdir()) == []
 
@@ -584,12 +586,12 @@ def test_drive_page_without_a_way_to_the_file(server, tmp_path):
     "https://drive.google.com/drive/folders/1AbCdEfGhIjKlMnOpQrStUv?usp=sharing",
     "https://drive.google.com/drive/u/0/folders/1AbCdEfGhIjKlMnOpQrStUv",
 ])
-def test_drive_folder_link_is_refused_with_advice(server, tmp_path, link):
+def test_drive_folder_link_needs_kind_folder(server, tmp_path, link):
     params = params_for([{"url": server.url("/never"), "destination": "selection", "path": "a"},
                          {"url": link, "destination": "selection", "kind": "zip"}], base_url=server.base)
     with pytest.raises(InputError) as info:
         fetch_resources(params, tmp_path)
-    assert "folder" in info.value.message and "share a single file or an archive" in info.value.message
+    assert "folder link: set kind: folder to list the folder" in info.value.message
     assert link in info.value.message
     assert server.total_hits() == 0  # refused before anything was fetched
 

@@ -22,20 +22,25 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 import requests
 
-from ..errors import InputError
+from ..discovery import DataTree
+from ..errors import InputError, ResourceError
+from ..files import atomic_write_text
 from ..logs import log
 from ..parameters import HttpResource, HttpSource, Parameters
-from ..workspace import DEBUGGING, SELECTION
+from ..workspace import SELECTION
 from . import archives, gdrive
 from .manifest import Manifest
 from .transfer import Opener, TransferError, Transferred, hash_file, human, transfer
@@ -50,53 +55,206 @@ class _Blocked(Exception):
 
 @dataclass(frozen=True)
 class _Plan:
-    resource: HttpResource
+    resource: HttpResource  # one file or archive (a folder resource is expanded into one plan per file)
     name: str  # staging file stem: readable and unique per (url, destination, kind, path, strip)
     label: str  # for the progress bar
     drive_id: str | None
+    local: Path | None = None  # a file on this machine (fetched in a browser): copied, never downloaded
+    shown: str = ""  # how messages name it, when not by resource.url (a file of a folder)
+    accepted: frozenset[str] = frozenset()  # sha256 values it may have; empty: not verified
 
     @property
     def url(self) -> str:
-        return self.resource.url
+        return self.shown or self.resource.url
+
+
+HANDOFF = "downloads"  # under output_path: <destination>/ holds what a browser fetched, used instead
 
 
 def fetch_resources(params: Parameters, data_root: Path) -> list[Path]:
-    """Download every resource (or confirm it is already in place); return one path per resource."""
+    """Download every resource (or confirm it is already in place); return one path per file or archive.
+
+    What the user put in ``<data_root>/downloads/<destination>/`` (files fetched
+    in a browser) replaces that destination's resources: no network is used for it.
+    """
     http = params.download.http
     if not http.resources:
         raise InputError("download.source is http but download.http.resources lists nothing")
-    plans = [_plan(r) for r in http.resources]  # refuses Drive folder links before any transfer
+    for r in http.resources:  # refuses malformed Drive links before any transfer
+        _plan(r, data_root)
     staging = data_root / STAGING
     try:
         staging.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create {staging}: {exc.strerror or exc}") from None
     _remove_stale_extractions(staging)
+    handed = handed_over(http.resources, data_root)
+    work = [(r, None) for r in http.resources if r.destination not in handed]
+    for destination, items in handed.items():
+        log.info("%s: using what was put in %s (no download)", destination, data_root / HANDOFF / destination)
+        work += items
     placed = []
     with requests.Session() as session:
         session.headers["User-Agent"] = USER_AGENT
-        for plan in plans:
-            placed.append(_fetch(plan, http, session, data_root, staging))
-    missing = missing_named_files(params, data_root, {r.destination for r in http.resources})
-    if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise InputError(f"the downloaded resources lack {len(missing)} file(s) the parameters name: {shown} "
-                         f"(check the archives' layout, strip_components/path, and the paths in parameters.yaml)",
-                         data_root)
+        for r, accepted in work:
+            for plan in _expand(r, http, session, data_root, staging, accepted):
+                placed.append(_fetch(plan, http, session, data_root, staging))
+    check_named_files(params, data_root, {r.destination for r in http.resources})
     return placed
 
 
-def _plan(resource: HttpResource) -> _Plan:
-    try:
-        drive_id = gdrive.file_id(resource.url)
-    except gdrive.DriveError as exc:
-        raise InputError(f"{resource.url}: {exc}") from None
+def handed_over(resources: list[HttpResource],
+                data_root: Path) -> dict[str, list[tuple[HttpResource, frozenset[str]]]]:
+    """Per destination, local resources made of what is in ``downloads/<destination>/`` (if anything).
+
+    Each comes with the sha256 values it may have: a file must be one of the
+    files the parameters give a sha256 for at that destination (when they give
+    any); it is then extracted or placed like a download. A folder is taken as
+    the unpacked resource.
+    """
+    handed: dict[str, list[tuple[HttpResource, frozenset[str]]]] = {}
+    for destination in sorted({r.destination for r in resources}):
+        folder = data_root / HANDOFF / destination
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+        accepted = frozenset(r.sha256.lower() for r in resources if r.destination == destination and r.sha256)
+        items = []
+        for entry in entries:
+            kind = "folder" if entry.is_dir() else _kind_by_name(entry.name)
+            resource = HttpResource(url=str(entry.resolve()), destination=destination, kind=kind,  # type: ignore[arg-type]
+                                    path=entry.name if kind == "file" else "")
+            items.append((resource, frozenset() if kind == "folder" else accepted))
+        if items:
+            handed[destination] = items
+    return handed
+
+
+def _kind_by_name(name: str) -> str:
+    lower = name.lower()
+    return "zip" if lower.endswith(".zip") else "tar.gz" if lower.endswith((".tar.gz", ".tgz")) else "file"
+
+
+def _local_path(url: str, data_root: Path) -> Path | None:
+    """The path of a file: URL or a local path (relative to the data folder); None for http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return None
+    if parts.scheme == "file":
+        return Path(url2pathname(parts.path))
+    path = Path(url).expanduser()
+    return path if path.is_absolute() else data_root / path
+
+
+def _plan(resource: HttpResource, data_root: Path, shown: str = "", drive_id: str | None = None,
+          accepted: frozenset[str] | None = None) -> _Plan:
+    local = _local_path(resource.url, data_root)
+    if drive_id is None and local is None:
+        try:
+            drive_id = None if resource.kind == "folder" else gdrive.file_id(resource.url)
+            if resource.kind == "folder" and gdrive.folder_id(resource.url) is None:
+                raise gdrive.DriveError("kind folder needs a Google Drive folder link or a local folder")
+        except gdrive.DriveError as exc:
+            raise InputError(f"{resource.url}: {exc}") from None
     identity = "\n".join([resource.url, resource.destination, resource.kind, resource.path,
                           str(resource.strip_components)])
+    if local is not None and local.is_file():  # a local file replaced by another is taken again
+        identity += f"\n{local.stat().st_size}\n{local.stat().st_mtime_ns}"
     digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:12]
     base = drive_id or unquote(urlsplit(resource.url).path.rstrip("/").rsplit("/", 1)[-1]) or "resource"
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._")[:48] or "resource"
-    return _Plan(resource, f"{resource.destination}-{slug}-{digest}", slug, drive_id)
+    if accepted is None:
+        accepted = frozenset({resource.sha256.lower()}) if resource.sha256 else frozenset()
+    label = shown.rsplit("[", 1)[-1].rstrip("]").rsplit("/", 1)[-1] if shown else slug  # a folder's file: its name
+    return _Plan(resource, f"{resource.destination}-{slug}-{digest}", label, drive_id, local, shown, accepted)
+
+
+def _expand(r: HttpResource, http: HttpSource, session: requests.Session, data_root: Path, staging: Path,
+            accepted: frozenset[str] | None = None) -> list[_Plan]:
+    """The plans of one resource: itself, or one per file of a folder (Drive or local)."""
+    if r.kind != "folder":
+        return [_plan(r, data_root, accepted=accepted)]
+    local = _local_path(r.url, data_root)
+    if local is None:
+        return _member_plans(r, _drive_listing(r, http, session, data_root, staging), data_root)
+    if not local.is_dir():
+        raise InputError(f"{r.url}: {'no such folder' if not local.exists() else 'not a folder'}")
+    members = [_Member(p.relative_to(local).as_posix(), None, p) for p in sorted(local.rglob("*"))
+               if p.is_file() and not any(part.startswith(".") for part in p.relative_to(local).parts)]
+    if not members:
+        raise InputError(f"{r.url}: the folder holds no files")
+    return _member_plans(r, members, data_root)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One file of a folder resource: its path inside the folder, and where it comes from."""
+
+    path: str
+    drive_id: str | None
+    local: Path | None
+
+
+def _member_plans(r: HttpResource, members: list[_Member] | list[gdrive.DriveFile], data_root: Path) -> list[_Plan]:
+    """A plan per chosen file: archives are extracted into the folder they sit in, other files kept as named."""
+    listed = [m if isinstance(m, _Member) else _Member(m.path, m.id, None) for m in members]
+    plans = []
+    for m in _chosen(r, listed):
+        kind = _kind_by_name(m.path)
+        folder_part = m.path.rsplit("/", 1)[0] if "/" in m.path else ""
+        where = "/".join(p for p in (r.path, m.path if kind == "file" else folder_part) if p)
+        url = str(m.local) if m.local is not None else f"https://drive.google.com/file/d/{m.drive_id}/view"
+        member = HttpResource(url=url, destination=r.destination, kind=kind, path=where)  # type: ignore[arg-type]
+        plans.append(_plan(member, data_root, shown=f"{r.url} [{m.path}]", drive_id=m.drive_id))
+    return plans
+
+
+def _chosen(r: HttpResource, members: list[_Member]) -> list[_Member]:
+    """The members a folder resource names in ``files`` (by path inside it, or by file name); all if none."""
+    if not r.files:
+        return members
+    chosen: list[_Member] = []
+    for wanted in r.files:
+        rel = "/".join(p for p in wanted.replace("\\", "/").split("/") if p not in ("", "."))
+        hits = [m for m in members if m.path == rel] or [m for m in members if m.path.rsplit("/", 1)[-1] == rel]
+        if len(hits) != 1:
+            paths = [m.path for m in members]
+            shown = ", ".join(paths[:8]) + (f" and {len(paths) - 8} more" if len(paths) > 8 else "")
+            raise InputError(f"{r.url}: the folder holds {'no' if not hits else 'more than one'} file {wanted!r} "
+                             f"(it holds: {shown})")
+        chosen += [m for m in hits if m not in chosen]
+    return chosen
+
+
+def _drive_listing(r: HttpResource, http: HttpSource, session: requests.Session, data_root: Path,
+                   staging: Path) -> list[gdrive.DriveFile]:
+    """The folder's files: the recorded listing while every file it led to is still in place, else a fresh one."""
+    folder = gdrive.folder_id(r.url)
+    assert folder is not None  # _plan checked the link
+    record = staging / f"{_plan(r, data_root).name}.listing.json"
+    try:
+        recorded = [gdrive.DriveFile(**f) for f in json.loads(record.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        recorded = []
+    if recorded and all(_intact(p, data_root, staging) for p in _member_plans(r, recorded, data_root)):
+        return recorded
+    log.info("%s: listing the Google Drive folder %s at %s", r.url, folder, http.drive_base_url)
+    try:
+        listing = gdrive.list_folder(session, folder, http.drive_base_url, http.timeout_s,
+                                     handoff=_handoff_hint(data_root, r.destination), max_tries=http.max_tries,
+                                     backoff_s=http.backoff_s)
+    except gdrive.DriveError as exc:
+        raise InputError(f"download of {r.url} failed: {exc}") from None
+    atomic_write_text(record, json.dumps([{"id": f.id, "path": f.path} for f in listing], indent=1) + "\n")
+    return listing
+
+
+def _intact(plan: _Plan, data_root: Path, staging: Path) -> bool:
+    record = Manifest.load(staging / f"{plan.name}.json")
+    return record is not None and record.problem(data_root, None) is None
+
+
+def _handoff_hint(data_root: Path, destination: str) -> str:
+    return (f"open the link in a browser, download it there and put it (archive or folder) in "
+            f"{data_root / HANDOFF / destination}/, then run download again")
 
 
 def _target(plan: _Plan, data_root: Path) -> Path:
@@ -109,65 +267,95 @@ def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: 
     target = _target(plan, data_root)
     record_path = staging / f"{plan.name}.json"
     record = Manifest.load(record_path)
+    expected = next(iter(plan.accepted)) if len(plan.accepted) == 1 else None
     if record is not None:
-        problem = record.problem(data_root, r.sha256)
-        if problem is None:
+        problem = record.problem(data_root, expected)
+        if problem is None and (not plan.accepted or record.sha256 in plan.accepted):
             if record.refreshed:
                 record.save(record_path)
-            log.info("%s: already present and verified in %s", r.url, target)
+            log.info("%s: already present and verified in %s", plan.url, target)
             return target
-        log.info("%s: downloaded before, but %s; downloading again", r.url, problem)
+        log.info("%s: %s before, but %s; %s again", plan.url, "taken" if plan.local else "downloaded",
+                 problem or "the sha256 in the parameters differs", "taking it" if plan.local else "downloading")
     record_path.unlink(missing_ok=True)
 
     part = staging / f"{plan.name}.part"
-    done = _download(plan, http, session, part)
-    if r.sha256 is not None and done.sha256 != r.sha256.lower() and done.resumed:
-        log.warning("%s: checksum mismatch after resuming; downloading the whole file again", r.url)
+    if plan.local is not None and r.kind != "file":
+        source, done = plan.local, _local(plan, None)  # an archive on this machine is extracted where it is
+    else:
+        source, done = part, _download(plan, http, session, part)
+    if plan.accepted and done.sha256 not in plan.accepted and done.resumed:
+        log.warning("%s: checksum mismatch after resuming; downloading the whole file again", plan.url)
         part.unlink(missing_ok=True)
         done = _download(plan, http, session, part)
-    if r.sha256 is not None and done.sha256 != r.sha256.lower():
+    if plan.accepted and done.sha256 not in plan.accepted:
         part.unlink(missing_ok=True)
-        raise InputError(f"download of {r.url} failed: sha256 mismatch (expected {r.sha256.lower()}, "
-                         f"got {done.sha256}; the file is corrupt or was changed by its publisher)")
-    if r.sha256 is None:
-        log.warning("%s: no sha256 in the parameters, so the download is not verified; it has sha256 %s",
-                    r.url, done.sha256)
+        wanted = " or ".join(sorted(plan.accepted))
+        raise InputError(f"{'download of ' * (plan.local is None)}{plan.url} failed: sha256 mismatch (expected "
+                         f"{wanted}, got {done.sha256}; the file is corrupt, was changed by its publisher, or is "
+                         f"not the published file)")
+    if not plan.accepted:
+        log.warning("%s: no sha256 in the parameters, so the %s is not verified; it has sha256 %s",
+                    plan.url, "file" if plan.local else "download", done.sha256)
 
-    record = Manifest(url=r.url, sha256=done.sha256, kind=r.kind)
+    record = Manifest(url=plan.url, sha256=done.sha256, kind=r.kind)
     try:
         if r.kind == "file":
             _place_file(part, target)
             record.add_file(data_root, target, done.sha256)
         else:
-            _extract_and_place(plan, part, target, staging, http.max_extracted_bytes, data_root, record)
+            _extract_and_place(plan, source, target, staging, http.max_extracted_bytes, data_root, record)
             part.unlink(missing_ok=True)
         record.save(record_path)
     except archives.UnsafeArchive as exc:
-        hint = " (the server sent an HTML page)" if _looks_like_html(part) else ""
+        hint = " (the server sent an HTML page)" if _looks_like_html(source) else ""
         part.unlink(missing_ok=True)  # these bytes will never extract: do not resume them
-        raise InputError(f"download of {r.url} failed: {exc}{hint}") from None
+        raise InputError(f"{'download of ' * (plan.local is None)}{plan.url} failed: {exc}{hint}") from None
     except _Blocked as exc:
-        raise InputError(f"download of {r.url} failed: {exc}") from None
+        raise InputError(f"download of {plan.url} failed: {exc}") from None
     except OSError as exc:
-        raise InputError(f"download of {r.url} failed: cannot write {exc.filename or target}: "
+        raise InputError(f"download of {plan.url} failed: cannot write {exc.filename or target}: "
                          f"{exc.strerror or exc}") from None
-    log.info("%s: %s in %s", r.url, "extracted" if r.kind != "file" else "saved", target)
+    log.info("%s: %s in %s", plan.url, "extracted" if r.kind != "file" else "saved", target)
     return target
 
 
 def _download(plan: _Plan, http: HttpSource, session: requests.Session, part: Path) -> Transferred:
     r = plan.resource
+    if plan.local is not None:
+        return _local(plan, part)
     if plan.drive_id is not None:
-        opener: Opener = gdrive.opener(session, plan.drive_id, http.drive_base_url, http.timeout_s)
-        log.info("%s: fetching Google Drive file %s from %s", r.url, plan.drive_id, http.drive_base_url)
+        opener: Opener = gdrive.opener(session, plan.drive_id, http.drive_base_url, http.timeout_s,
+                                       handoff=_handoff_hint(part.parent.parent, r.destination))
+        log.info("%s: fetching Google Drive file %s from %s", plan.url, plan.drive_id, http.drive_base_url)
     else:
         def opener(headers: dict[str, str]) -> requests.Response:
             return session.get(r.url, headers=headers, stream=True, timeout=http.timeout_s)
-        log.info("%s: fetching", r.url)
+        log.info("%s: fetching", plan.url)
     try:
-        return transfer(opener, part, plan.label, http.max_tries, http.backoff_s, checked=r.sha256 is not None)
+        return transfer(opener, part, plan.label, http.max_tries, http.backoff_s, checked=bool(plan.accepted))
     except (TransferError, gdrive.DriveError) as exc:
-        raise InputError(f"download of {r.url} failed: {exc}") from None
+        raise InputError(f"download of {plan.url} failed: {exc}") from None
+
+
+def _local(plan: _Plan, part: Path | None) -> Transferred:
+    """A file fetched in a browser: hashed (and copied into ``part`` when given); no network."""
+    assert plan.local is not None
+    source = plan.local
+    if not source.is_file():
+        raise InputError(f"{plan.url}: {'no such file' if not source.exists() else 'not a file'}")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(source, "rb") as handle, (open(part, "wb") if part is not None else nullcontext()) as out:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+                if out is not None:
+                    out.write(chunk)
+    except OSError as exc:
+        raise InputError(f"{plan.url}: cannot read or copy it: {exc.strerror or exc}") from None
+    return Transferred(digest.hexdigest(), size, resumed=False)
 
 
 def _place_file(part: Path, target: Path) -> None:
@@ -253,20 +441,42 @@ def _looks_like_html(path: Path) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def missing_named_files(params: Parameters, data_root: Path, destinations: set[str]) -> list[str]:
-    """Files the parameters name that are absent (paths relative to data_root), for the given destinations."""
-    named: list[tuple[str, str, bool]] = []  # (destination, path, may be a folder of part files)
-    if SELECTION in destinations:
-        named.append((SELECTION, params.selection.pool, True))
-        for spec in params.selection.tasks.values():
-            named += [(SELECTION, p, False) for p in (spec.test_set, spec.examples) if p]
-    if DEBUGGING in destinations:
-        for spec in params.debugging.data_ids.values():
-            named += [(DEBUGGING, p, False) for p in (spec.train, spec.val, spec.test, spec.ground_truth) if p]
-    missing = []
-    for destination, rel, folder_ok in named:
-        path = data_root / destination / rel
-        present = path.is_file() or (folder_ok and path.is_dir() and any(path.rglob("*.parquet")))
-        if not present:
-            missing.append(f"{destination}/{rel}")
-    return sorted(set(missing))
+def check_named_files(params: Parameters, data_root: Path, destinations: set[str]) -> None:
+    """The files the parameters name are all there (where they name none, the evaluations discover them).
+
+    Named paths are found at any depth (discovery.py), so an archive nested one
+    folder deeper than documented still works. Raises one InputError listing what
+    is missing and what was found instead.
+    """
+    missing, found = [], []
+    for destination in sorted(destinations):
+        root = data_root / destination
+        if not root.is_dir():
+            missing.append(f"{destination}/ (nothing was placed there)")
+            continue
+        tree = DataTree.scan(root)
+        named: list[tuple[str, bool]] = []  # (path, may be a folder of part files)
+        if destination == SELECTION:
+            named.append((params.selection.pool, True))
+            named += [(p, False) for spec in params.selection.tasks.values() for p in (spec.test_set, spec.examples)
+                      if p]
+        else:
+            named += [(p, False) for spec in params.debugging.data_ids.values()
+                      for p in (spec.train, spec.val, spec.test, spec.ground_truth) if p]
+        absent = []
+        for rel, folder_ok in named:
+            try:
+                tree.locate(rel, "file", folder_ok=folder_ok)
+            except ResourceError as exc:
+                if "ambiguous" in exc.problem:
+                    raise InputError(f"the downloaded resources hold {exc.problem}", root) from None
+                absent.append(f"{destination}/{rel}")
+        missing += sorted(set(absent))
+        if absent:
+            found += [f"{destination}/{f}" for f in tree.files if f.endswith((".parquet", ".csv", ".zip", ".gz"))]
+    if missing:
+        def listed(items: list[str]) -> str:
+            return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "") or "nothing"
+        raise InputError(f"the downloaded resources lack {len(missing)} file(s) the parameters name: "
+                         f"{listed(missing)}; found instead: {listed(sorted(found))} (check the resources and the "
+                         f"paths in the parameters file)", data_root)
