@@ -33,9 +33,10 @@ class DriveImitation:
         self.server.routes["/uc"] = self._uc
         self.server.routes["/download"] = self._download
 
-    def add_folder(self, name: str, entries: dict[str, "bytes | dict"], large: bool = True) -> str:
+    def add_folder(self, name: str, entries: dict[str, "bytes | dict"], large: bool = True,
+                   folder_id: str | None = None) -> str:
         """A folder holding files (bytes) and subfolders (dicts); returns its id. Files are large by default."""
-        folder = drive_id("folder/" + name)
+        folder = folder_id or drive_id("folder/" + name)
         listed = []
         for entry, content in entries.items():
             if isinstance(content, dict):
@@ -49,8 +50,8 @@ class DriveImitation:
         self.folders[folder] = (name.rsplit("/", 1)[-1], listed)
         return folder
 
-    def add_file(self, name: str, content: bytes, large: bool = True) -> str:
-        fid = drive_id("file/" + name)
+    def add_file(self, name: str, content: bytes, large: bool = True, file_id: str | None = None) -> str:
+        fid = file_id or drive_id("file/" + name)
         self.files[fid] = content
         if large:
             self.large.add(fid)

@@ -24,10 +24,11 @@ def _mlcube_available() -> None:
         pytest.skip(f"mlcube venv missing at {MLCUBE_PYTHON} (run scripts/test.sh to create it)")
 
 
-def probe(workspace: Path, mlcube_file: Path = ROOT / "mlcube.yaml") -> dict:
+def probe(workspace: Path, mlcube_file: Path = ROOT / "mlcube.yaml", extra: tuple[str, ...] = ()) -> dict:
+    """Per task, what the real mlcube resolves; ``extra``: arguments as on mlcube's command line."""
     _mlcube_available()
     done = subprocess.run([str(MLCUBE_PYTHON), str(ROOT / "tests" / "mlcube_probe.py"), str(mlcube_file),
-                           str(workspace)], capture_output=True, text=True, check=True,
+                           str(workspace), *extra], capture_output=True, text=True, check=True,
                           env={**os.environ, "HOME": str(workspace.parent)})
     return json.loads(done.stdout)
 

@@ -22,8 +22,11 @@ def run(parameters_file: str, output_path: str, submission_path: str | None = No
 
         written = build_synthetic(params, data_root, submission_root)
     else:
+        from ..sources.examples import write_examples
         from ..sources.http import fetch_resources
 
         written = fetch_resources(params, data_root)
+        if submission_root is not None and params.download.write_examples:
+            write_examples(params, data_root, submission_root, {r.destination for r in params.download.http.resources})
     log.info("download (%s): %d resource(s) in %s", source, len(written), data_root)
     return EXIT_OK

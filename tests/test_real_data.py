@@ -1,0 +1,136 @@
+"""The shipped configurations for the published DataPerf resources, against a local imitation of Google Drive.
+
+workspace/dataperf_debugging.yaml and workspace/dataperf_selection.yaml are used
+as shipped, except drive_base_url, which points at the 127.0.0.1 server; the
+imitation serves archives with the published names and layouts (and the same
+nested one folder deeper) behind Drive's large-file confirmation page.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_cli
+from drive_imitation import DriveImitation
+from published_layouts import (DEBUGGING_DATA_IDS, DEBUGGING_FILE_ID, SELECTION_FOLDER_ID, debugging_zip,
+                               selection_zip)
+from test_download_http import local_only, server  # noqa: F401
+
+CONFIGS = ("dataperf_debugging.yaml", "dataperf_selection.yaml")
+
+
+def workspace_for(tmp_path: Path, base_url: str) -> Path:
+    """A workspace holding the shipped configurations, pointed at the local Drive imitation."""
+    ws = tmp_path / "workspace"
+    ws.mkdir()
+    for name in CONFIGS:
+        raw = yaml.safe_load((ROOT / "workspace" / name).read_text())
+        raw["download"]["http"]["drive_base_url"] = base_url
+        (ws / name).write_text(yaml.safe_dump(raw, sort_keys=False))
+    return ws
+
+
+def serve_published(server, work: Path, nest: str = "") -> DriveImitation:
+    drive = DriveImitation(server)
+    drive.add_file("debugging.zip", debugging_zip(work, nest), file_id=DEBUGGING_FILE_ID)
+    drive.add_folder("dataperf-vision-selection", {"dataperf-vision-selection-resources.zip": selection_zip(work, nest)},
+                     folder_id=SELECTION_FOLDER_ID)
+    return drive
+
+
+def cli(ws: Path, task: str, config: str) -> int:
+    return run_cli(f"--workspace={ws}", task, f"--parameters_file={ws / config}")
+
+
+def test_the_shipped_configurations_are_complete():
+    debugging = yaml.safe_load((ROOT / "workspace" / "dataperf_debugging.yaml").read_text())
+    assert list(debugging["debugging"]["data_ids"]) == DEBUGGING_DATA_IDS
+    assert debugging["download"]["http"]["resources"][0]["url"] == \
+        f"https://drive.google.com/file/d/{DEBUGGING_FILE_ID}/view?usp=sharing"
+    for data_id, spec in debugging["debugging"]["data_ids"].items():
+        assert spec == {"train": f"embeddings/{data_id}_train_0.3_300.parquet",
+                        "val": f"embeddings/{data_id}_val_100.parquet",
+                        "test": f"embeddings/{data_id}_test_500.parquet",
+                        "ground_truth": f"data/dataset_{data_id}_train.csv"}
+    selection = yaml.safe_load((ROOT / "workspace" / "dataperf_selection.yaml").read_text())
+    assert selection["download"]["http"]["resources"][0]["url"] == \
+        f"https://drive.google.com/drive/folders/{SELECTION_FOLDER_ID}?usp=sharing"
+    assert {t: s["test_set"] for t, s in selection["selection"]["tasks"].items()} == {
+        t: f"test_sets/alpha_test_set_{t}_256.parquet" for t in ("Cupcake", "Hawk", "Sushi")}
+
+
+@pytest.mark.parametrize("nest", ["", "one-more-folder"])
+def test_download_with_the_shipped_configurations(server, tmp_path, nest):
+    serve_published(server, tmp_path / "published", nest)
+    ws = workspace_for(tmp_path, server.base)
+    for config in CONFIGS:
+        assert cli(ws, "download", config) == 0, config
+    deeper = f"{nest}/" if nest else ""
+    assert (ws / f"data/debugging/{deeper}embeddings/04rky-flipped_train_0.3_300.parquet").is_file()
+    assert (ws / f"data/selection/{deeper}dataperf-vision-selection-resources/test_sets/"
+                 f"alpha_test_set_Hawk_256.parquet").is_file()
+    assert server.hits["/download"] == 2  # both came through the large-file confirmation page
+    # example submissions: the original's random_500.csv for every task, a random order per data_id
+    random_500 = next((ws / "data/selection").rglob("random_500.csv")).read_text()
+    for task in ("Cupcake", "Hawk", "Sushi"):
+        assert (ws / f"submissions/selection/random_500/{task}.csv").read_text() == random_500
+    for data_id in DEBUGGING_DATA_IDS:
+        order = (ws / f"submissions/debugging/{data_id}_random.txt").read_text().split()
+        assert sorted(map(int, order)) == list(range(300))
+        assert (ws / f"submissions/debugging/time_{data_id}_random.txt").is_file()
+    # a second download fetches nothing
+    before = server.total_hits()
+    for config in CONFIGS:
+        assert cli(ws, "download", config) == 0
+    assert server.total_hits() == before
+
+
+def test_browser_hand_off_needs_no_network(tmp_path):
+    """The archives a browser fetched, put in data/downloads/<destination>/: the shipped configs, no server at all."""
+    ws = workspace_for(tmp_path, "http://127.0.0.1:9")  # nothing listens there
+    downloads = ws / "data" / "downloads"
+    (downloads / "debugging").mkdir(parents=True)
+    (downloads / "selection").mkdir(parents=True)
+    (downloads / "debugging" / "dataperf-debugging.zip").write_bytes(debugging_zip(tmp_path / "published"))
+    (downloads / "selection" / "dataperf-vision-selection-resources.zip").write_bytes(
+        selection_zip(tmp_path / "published"))
+    for config in CONFIGS:
+        assert cli(ws, "download", config) == 0, config
+    assert (ws / "data/debugging/data/dataset_09j2d_train.csv").is_file()
+    assert (ws / "submissions/selection/random_500/Sushi.csv").is_file()
+    shutil.rmtree(ws / "data" / "debugging")
+    assert cli(ws, "download", "dataperf_debugging.yaml") == 0  # taken again from the hand-off
+    assert (ws / "data/debugging/data/dataset_09j2d_train.csv").is_file()
+
+
+def host_args(resolved: dict) -> list[str]:
+    """The container arguments mlcube resolved, with its mount points mapped back to the host."""
+    args = list(resolved["args"])
+    mounts = resolved["mounts"]
+    for i, arg in enumerate(args):
+        for container in sorted(mounts, key=len, reverse=True):
+            if "=" in arg and arg.split("=", 1)[1].startswith(container):
+                key, value = arg.split("=", 1)
+                args[i] = f"{key}={mounts[container]}{value[len(container):]}"
+                break
+    return args
+
+
+def test_mlcube_run_with_parameters_file_name_value(server, tmp_path):
+    """`mlcube run --task=download parameters_file=dataperf_debugging.yaml` (mlcube 0.0.9, no dashes) picks the
+    file from the workspace and runs; `--parameters_file=...` is silently ignored by mlcube (default file)."""
+    from test_mlcube_contract import probe
+
+    serve_published(server, tmp_path / "published")
+    ws = workspace_for(tmp_path, server.base)
+    resolved = probe(ws, extra=("parameters_file=dataperf_debugging.yaml",))["tasks"]
+    assert "--parameters_file=/mlcube_io0/dataperf_debugging.yaml" in resolved["download"]["args"]
+    ignored = probe(ws, extra=("--parameters_file=dataperf_debugging.yaml",))["tasks"]
+    assert "--parameters_file=/mlcube_io0/parameters.yaml" in ignored["download"]["args"]
+    args = host_args(resolved["download"])
+    assert f"--parameters_file={ws}/dataperf_debugging.yaml" in args
+    assert run_cli(*args) == 0
+    assert (ws / "data/debugging/embeddings/01g317_test_500.parquet").is_file()
