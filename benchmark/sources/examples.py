@@ -19,7 +19,9 @@ from ..discovery import DataTree, resolve_debugging, resolve_selection
 from ..errors import ResourceError
 from ..logs import log
 from ..parameters import Parameters
-from ..results import atomic_write_text
+from ..files import atomic_write_text
+from ..submissions import training_set_file, write_ordering
+from ..workspace import DEBUGGING, SELECTION
 from . import layout
 
 RANDOM_TRAINING_SET = "random_500.csv"  # the original's example training set
@@ -28,10 +30,10 @@ RANDOM_TRAINING_SET = "random_500.csv"  # the original's example training set
 def write_examples(params: Parameters, data_root: Path, submission_root: Path, destinations: set[str]) -> list[Path]:
     """Write the example submissions of the given destinations; return the files written."""
     written: list[Path] = []
-    if "selection" in destinations:
-        written += _selection(params, data_root / "selection", submission_root / "selection")
-    if "debugging" in destinations:
-        written += _debugging(params, data_root / "debugging", submission_root / "debugging")
+    if SELECTION in destinations:
+        written += _selection(params, data_root / SELECTION, submission_root / SELECTION)
+    if DEBUGGING in destinations:
+        written += _debugging(params, data_root / DEBUGGING, submission_root / DEBUGGING)
     return written
 
 
@@ -46,9 +48,9 @@ def _selection(params: Parameters, root: Path, folder: Path) -> list[Path]:
     text = (root / found[0]).read_text(encoding="utf-8")
     target = folder / RANDOM_TRAINING_SET.removesuffix(".csv")
     for task in tasks:
-        atomic_write_text(target / f"{task}.csv", text)
+        atomic_write_text(target / training_set_file(task), text)
     log.info("example submission %s: %s for %s", target, found[0], ", ".join(tasks))
-    return [target / f"{task}.csv" for task in tasks]
+    return [target / training_set_file(task) for task in tasks]
 
 
 def _debugging(params: Parameters, root: Path, folder: Path) -> list[Path]:
@@ -61,6 +63,5 @@ def _debugging(params: Parameters, root: Path, folder: Path) -> list[Path]:
                                 root / spec.train) from None
         rng = np.random.default_rng(zlib.crc32(data_id.encode("utf-8")))
         order, seconds = layout.timed_random_order(rows, rng)
-        layout.write_debugging_submission(folder, data_id, "random", order, seconds)
-        written.append(folder / f"{data_id}_random.txt")
+        written.append(write_ordering(folder, data_id, "random", order, seconds))
     return written
