@@ -49,6 +49,11 @@ def describe(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {"name": NAME, **REFERENCE_SETTINGS, **dict(settings or {})}
 
 
+def resolved_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every LogisticRegression setting, the defaults filled in."""
+    return make_classifier(settings).get_params()
+
+
 def make_classifier(settings: Mapping[str, Any] | None = None) -> LogisticRegression:
     """LogisticRegression(random_state=0) with the given overrides."""
     return LogisticRegression(**{**REFERENCE_SETTINGS, **dict(settings or {})})

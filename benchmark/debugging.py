@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .batched_logistic import batched_settings, fit_predict
+from .batched_logistic import CertificateStats, batched_settings, solve_states
 from .classifier import DEBUGGING_SETTINGS, has_plain_l2_penalty, make_classifier
 from .execution import Backend, LocalBackend, aligned
 
@@ -72,25 +72,35 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
 
 
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
-                classifier: Mapping[str, Any] | None) -> list[np.ndarray]:
+                classifier: Mapping[str, Any] | None, X: np.ndarray | None = None,
+                test_X: np.ndarray | None = None) -> tuple[list[np.ndarray], CertificateStats]:
     """One job: which test rows each of a batch of label states (rows of ``states``) predicts right.
 
-    Plain L2 settings are solved for the whole batch at once (batched_logistic);
-    any state that does not converge there, and any other settings, are fitted
-    one by one with scikit-learn.
+    Plain L2 settings are solved for the whole batch with certified predictions
+    (batched_logistic); a state with predictions the certificate leaves uncertain is
+    fitted with scikit-learn on the raw embeddings (``X``, ``test_X``: the definition
+    itself), which decides those predictions. Other settings are fitted one by one
+    with scikit-learn.
     """
     Z, test_Z = aligned(Z), aligned(test_Z)
+    X = Z if X is None else aligned(X)
+    test_X = test_Z if test_X is None else aligned(test_X)
     correct: list[np.ndarray | None] = [None] * len(states)
+    stats = CertificateStats()
     with threadpool_limits(1):  # same float reductions whatever the process layout
         settings = batched_settings(classifier)
         both = [i for i, labels in enumerate(states) if 0 < labels.sum() < len(labels)]
         if settings is not None and both:
-            predicted, converged = fit_predict(Z, states[both], test_Z, **settings)
-            for i, row, ok in zip(both, predicted, converged):
-                if ok:
-                    correct[i] = row.astype(np.int64) == test_y
-        return [fit_correctness(Z, labels, test_Z, test_y, classifier) if c is None else c
+            predicted, uncertain, stats = solve_states(Z, states[both], test_Z, **settings)
+            for i, row, unsure in zip(both, predicted, uncertain):
+                if unsure.any():
+                    reference = fit_correctness(X, states[i], test_X, test_y, classifier)
+                    correct[i] = np.where(unsure, reference, row == test_y)
+                else:
+                    correct[i] = row == test_y
+        done = [fit_correctness(Z, labels, test_Z, test_y, classifier) if c is None else c
                 for labels, c in zip(states, correct)]
+    return done, stats
 
 
 class CleaningEvaluator:
@@ -122,8 +132,11 @@ class CleaningEvaluator:
             with threadpool_limits(1):
                 U, S, Vt = np.linalg.svd(X, full_matrices=False)
                 self.Z, self.test_Z = U * S, test_X @ Vt.T
+            self._raw: dict[str, np.ndarray] = {"X": X, "test_X": test_X}  # for the uncertain predictions
         else:
             self.Z, self.test_Z = X, test_X
+            self._raw = {}
+        self.certificate = CertificateStats()  # what the certificate decided, over every fit so far
         self._correct: dict[bytes, np.ndarray] = {}  # label state -> bool (n_test,): predicted right
 
     @staticmethod
@@ -147,13 +160,18 @@ class CleaningEvaluator:
                 todo[key] = labels
         if not todo:
             return
-        keys = sorted(todo)  # a fixed job layout, whatever order states arrived in
-        chunks = [c for c in np.array_split(np.arange(len(keys)), max(1, min(len(keys), 4 * self.backend.workers))) if len(c)]
-        shared = {"Z": self.Z, "test_Z": self.test_Z, "test_y": self.test_y, "classifier": self.classifier}
+        # In the order they arrived (along each inspection order, so neighbours differ in one
+        # label and each solve starts near the last one), split into one job per worker.
+        # Certified predictions are the optimum's, so the job layout cannot change them.
+        keys = list(todo)
+        chunks = [c for c in np.array_split(np.arange(len(keys)), max(1, min(len(keys), self.backend.workers))) if len(c)]
+        shared = {"Z": self.Z, "test_Z": self.test_Z, "test_y": self.test_y, "classifier": self.classifier,
+                  **self._raw}
         batches = [np.stack([todo[keys[i]] for i in chunk]) for chunk in chunks]
         results = self.backend.map(_fit_states, batches, shared, desc=f"fits {self.label}".strip(),
                                    progress=self.progress)
-        for chunk, correct in zip(chunks, results):
+        for chunk, (correct, stats) in zip(chunks, results):
+            self.certificate.add(stats)
             for i, row in zip(chunk, correct):
                 self._correct[keys[i]] = np.asarray(row, dtype=bool)
 
@@ -166,7 +184,7 @@ class CleaningEvaluator:
         """:meth:`correctness` for several orders; every distinct state fitted at most once."""
         orders = [np.asarray(o, dtype=np.int64) for o in orders]
         per_order = [self._states(o) for o in orders]
-        self._fit_missing([self.clean] + [s for states in per_order for s in states])
+        self._fit_missing([s for states in per_order for s in states] + [self.clean])
         out = []
         for order, states in zip(orders, per_order):
             correct = np.stack([self._correct[self._key(s)] for s in states])

@@ -321,7 +321,7 @@ def test_non_l2_settings_fit_on_raw_embeddings_and_still_match():
 def test_batched_solver_is_used_only_for_plain_l2_settings():
     from benchmark.batched_logistic import batched_settings
 
-    assert batched_settings({"tol": 1e-10}) == {"C": 1.0, "fit_intercept": True, "tol": 1e-10, "max_iter": 100}
+    assert batched_settings({"tol": 1e-10}) == {"C": 1.0, "fit_intercept": True}
     for settings in ({"solver": "liblinear"}, {"class_weight": "balanced"}, {"l1_ratio": 1.0, "solver": "saga"},
                      {"C": float("inf")}):
         assert batched_settings(settings) is None, settings
@@ -331,23 +331,86 @@ def test_batched_solver_is_used_only_for_plain_l2_settings():
 def test_batched_solver_predicts_like_sklearn(fit_intercept):
     from sklearn.linear_model import LogisticRegression
 
-    from benchmark.batched_logistic import fit_predict
+    from benchmark.batched_logistic import solve_states
 
     X, noisy, clean, tX, ty = make_problem(40, 15, 4)
     states = np.stack([noisy, clean, np.where(np.arange(40) < 10, clean, noisy)])
-    predicted, converged = fit_predict(X, states, tX, C=0.7, fit_intercept=fit_intercept, tol=1e-10,
-                                       max_iter=100_000)
-    assert converged.all()
+    predicted, uncertain, stats = solve_states(X, states, tX, C=0.7, fit_intercept=fit_intercept)
+    assert not uncertain.any() and stats.uncertain == 0
     for labels, row in zip(states, predicted):
         model = LogisticRegression(C=0.7, fit_intercept=fit_intercept, tol=1e-10, max_iter=100_000).fit(X, labels)
         np.testing.assert_array_equal(row.astype(int), model.predict(tX))
 
 
-def test_states_the_batch_does_not_settle_fall_back_to_sklearn(monkeypatch):
+def test_uncertain_predictions_fall_back_to_sklearn(monkeypatch):
     import benchmark.batched_logistic as batched
 
-    monkeypatch.setattr(batched, "ACCEPT_FACTOR", -1.0)  # accept nothing: every state refitted alone
+    monkeypatch.setattr(batched, "SAFETY", 1e300)  # no bound is ever small enough: every prediction refitted
     X, noisy, clean, tX, ty = make_problem(30, 50, 5)
     order = np.random.default_rng(2).permutation(30)
-    curve = CleaningEvaluator(X, noisy, clean, tX, ty).curve(order)
-    np.testing.assert_array_equal(curve, naive_curve(X, noisy, clean, tX, ty, order))
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+    np.testing.assert_array_equal(evaluator.curve(order), naive_curve(X, noisy, clean, tX, ty, order))
+    assert evaluator.certificate.uncertain == evaluator.certificate.predictions > 0
+
+
+def _optimum(X, labels, C=1.0):
+    """The exact optimum (w, b) of sklearn's objective, by plain Newton steps (written independently)."""
+    n, d = X.shape
+    Xt = np.hstack([X, np.ones((n, 1))])
+    s = 2.0 * labels - 1.0
+    theta = np.zeros(d + 1)
+    reg = np.full(d + 1, 1.0 / (C * n))
+    reg[-1] = 0.0
+    for _ in range(100):
+        m = Xt @ theta
+        p = 1.0 / (1.0 + np.exp(s * m))                  # sigma(-s m)
+        grad = Xt.T @ (-s * p) / n + reg * theta
+        H = (Xt * (p * (1 - p))[:, None]).T @ Xt / n + np.diag(reg)
+        theta -= np.linalg.solve(H, grad)
+    return theta[:-1], theta[-1]
+
+
+def test_a_test_point_on_the_boundary_is_left_to_the_fallback():
+    from benchmark.batched_logistic import solve_states
+
+    X, noisy, clean, tX, ty = make_problem(40, 10, 12)
+    w, b = _optimum(X, clean)
+    x0 = tX[0]
+    tX = tX.copy()
+    tX[0] = x0 - (x0 @ w + b) * w / (w @ w)             # margin 0 at the optimum (up to rounding)
+    assert abs(tX[0] @ w + b) < 1e-12
+    states = np.stack([noisy, clean])
+    predicted, uncertain, stats = solve_states(X, states, tX, C=1.0, fit_intercept=True)
+    assert uncertain[1, 0]                               # never guessed
+    assert stats.uncertain >= 1 and stats.uncertain_states >= 1
+    # every prediction the certificate did settle is the exact optimum's
+    for labels, row, unsure in zip(states, predicted, uncertain):
+        w_, b_ = _optimum(X, labels)
+        exact = tX @ w_ + b_
+        np.testing.assert_array_equal(row[~unsure], (exact > 0)[~unsure])
+    assert stats.certified_first + stats.refined + stats.uncertain == stats.predictions == 2 * len(ty)
+    # the evaluator decides it with scikit-learn on the raw embeddings: the naive loop's value
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+    order = np.flatnonzero(noisy != clean)
+    np.testing.assert_array_equal(evaluator.curve(order), naive_curve(X, noisy, clean, tX, ty, order))
+    assert evaluator.certificate.uncertain >= 1
+
+
+@pytest.mark.parametrize("n,d,seed", [(60, 400, 0), (120, 300, 1), (80, 40, 2)])
+def test_low_rank_embeddings_equal_the_naive_loop_and_certify(n, d, seed):
+    from benchmark.sources.synthetic import LowRankEmbedding
+
+    rng = np.random.default_rng(seed)
+    embedding = LowRankEmbedding(rng, d, rank=min(32, d))
+    X, clean = embedding.classes(rng, n)
+    tX, ty = embedding.classes(rng, 60)
+    X, tX = X.astype(np.float64), tX.astype(np.float64)
+    noisy = layout.flip_labels(clean, 0.3, rng)
+    orders = [rng.permutation(n), rng.permutation(n)[: n // 2]]
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+    for order, curve in zip(orders, evaluator.curves(orders)):
+        np.testing.assert_array_equal(curve, naive_curve(X, noisy, clean, tX, ty, order))
+    c = evaluator.certificate
+    assert c.states == evaluator.fits and c.predictions == c.states * len(ty)
+    assert c.certified_first + c.refined + c.uncertain == c.predictions
+    assert c.uncertain <= c.predictions // 100          # the certificate settles nearly everything

@@ -4,8 +4,10 @@ The pool is streamed to a Spark-style directory of part files, one part at a
 time, so a pool of millions of 256-d float64 rows never sits in memory whole.
 Each concept is a direction in embedding space; a pool row belongs to a concept
 with probability ``positive_rate`` and is then shifted along its direction.
-Debugging sets are two Gaussian classes in 2048-d with 30% of training labels
-flipped. Every part is seeded from (seed, part number): same parameters, same bytes.
+Debugging sets are two classes in 2048-d with 30% of training labels flipped,
+embedded like CNN features: a few strong directions with a decaying spectrum plus
+weak isotropic noise (:class:`LowRankEmbedding`); ``two_gaussian_classes`` keeps the
+isotropic case for comparisons. Every part is seeded from (seed, part number): same parameters, same bytes.
 """
 from __future__ import annotations
 
@@ -43,6 +45,42 @@ def two_gaussian_classes(rng: np.random.Generator, n: int, direction: np.ndarray
     labels = (rng.random(n) < 0.5).astype(np.int64)
     X = rng.standard_normal((n, len(direction))) + DEBUG_SIGNAL * (2 * labels[:, None] - 1) * direction
     return X.astype(np.float32), labels
+
+
+class LowRankEmbedding:
+    """Embeddings like a CNN's: ``rank`` directions whose scales decay as 1/j**decay, plus noise.
+
+    Two classes differ along a direction inside the strong subspace. Conditioning of
+    such matrices is far worse than of isotropic noise, which is what makes
+    first-order solvers slow on real embeddings.
+    """
+
+    def __init__(self, rng: np.random.Generator, dim: int, rank: int = 128, decay: float = 1.0,
+                 noise: float = 0.05, signal: float = 0.35, mean_norm: float = 3.0):
+        rank = min(rank, dim)
+        basis, _ = np.linalg.qr(rng.standard_normal((dim, rank)))
+        self.basis = basis.T                                    # (rank, dim), orthonormal rows
+        self.scales = np.arange(1, rank + 1, dtype=np.float64) ** -decay
+        self.noise = noise
+        # features after a ReLU share a large positive mean: the worst-conditioned direction
+        mean = np.abs(basis @ rng.standard_normal(rank))
+        self.mean = mean_norm * mean / np.linalg.norm(mean)
+        class_axis = rng.standard_normal(rank) * self.scales
+        self.class_axis = signal * class_axis / np.linalg.norm(class_axis)
+
+    def classes(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """n rows of two balanced classes, as float32 like DataPerf's encodings."""
+        labels = (rng.random(n) < 0.5).astype(np.int64)
+        latent = rng.standard_normal((n, len(self.scales))) * self.scales
+        latent += (2 * labels[:, None] - 1) * self.class_axis
+        X = self.mean + latent @ self.basis + self.noise * rng.standard_normal((n, self.basis.shape[1]))
+        return X.astype(np.float32), labels
+
+
+def condition_number(X: np.ndarray) -> float:
+    """Largest over smallest singular value (of the min(n, d) there are)."""
+    s = np.linalg.svd(np.asarray(X, dtype=np.float64), compute_uv=False)
+    return float(s[0] / s[-1])
 
 
 def build_synthetic(params: Parameters, data_root: Path, submission_root: Path | None) -> list[Path]:
@@ -87,17 +125,16 @@ def build_synthetic(params: Parameters, data_root: Path, submission_root: Path |
                                   [pool_ids[i] for i in positives])
             written.append(sel_root / spec.examples)
 
-    # ---- debugging: two Gaussian classes per data_id
+    # ---- debugging: two classes of low-rank embeddings per data_id
     dbg_root = data_root / DEBUGGING
     for d, (data_id, spec) in enumerate(sorted(params.debugging.data_ids.items())):
         rng = np.random.default_rng([s.seed, 3, d])
-        direction = rng.standard_normal(s.debugging_dim)
-        direction /= np.linalg.norm(direction)
+        embedding = LowRankEmbedding(rng, s.debugging_dim)
         sizes = {"train": s.debugging_train_rows, "val": s.debugging_val_rows, "test": s.debugging_test_rows}
         clean = None
         for split, rel in (("train", spec.train), ("val", spec.val), ("test", spec.test)):
             n = sizes[split]
-            X, labels = two_gaussian_classes(rng, n, direction)
+            X, labels = embedding.classes(rng, n)
             ids = layout.image_ids(f"debug-{s.seed}-{data_id}-{split}", n)
             shown = labels
             if split == "train":
