@@ -250,5 +250,10 @@ def solve_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, C: float
             last[:, a], last_loss[a], last_nu[a] = Theta[:, a], loss, nu
             Theta[:, a] -= ref.L_inv.T @ V
             stats.steps += 1
+        for c in np.flatnonzero(active):                            # steps ran out mid-retry: nothing certified
+            predicted[cols[c]] = test_Zt @ Theta[:, c] > 0
+            uncertain[cols[c]] = True
+            stats.uncertain += uncertain.shape[1]
+            stats.uncertain_states += 1
         solved[:, cols] = Theta
     return predicted, uncertain, stats
