@@ -71,8 +71,9 @@ class DataTree:
         if len(found) == 1:
             return found[0]
         if not found:
-            raise ResourceError(f"{what} {rel} not found, neither there nor at any depth below", self.root)
-        raise ResourceError(f"{what} {rel} is ambiguous: found {_listed(found)}", self.root)
+            raise ResourceError(f"{what} not found (looked there and for */{rel} at any depth below {self.root})",
+                                self.root / rel)
+        raise ResourceError(f"{what} is ambiguous: {rel} found at {_listed(found)}", self.root)
 
     def parquet_folders(self) -> list[str]:
         """Folders that directly hold parquet part files."""
@@ -89,7 +90,7 @@ def resolve_debugging(data_ids: dict[str, DebuggingDataset], root: Path) -> dict
     resolved = {}
     for data_id, spec in sorted(data_ids.items()):
         def find(rel: str | None, what: str) -> str | None:
-            return None if rel is None else tree.locate(rel, f"{what} of {data_id}:")
+            return None if rel is None else tree.locate(rel, f"{what} of {data_id}")
         resolved[data_id] = DebuggingDataset(
             train=find(spec.train, "training set"), test=find(spec.test, "test set"),
             ground_truth=find(spec.ground_truth, "ground truth"), val=find(spec.val, "validation set"))
@@ -148,8 +149,8 @@ def resolve_selection(pool: str | None, tasks: dict[str, SelectionTask],
     resolved = {}
     for task, spec in sorted(tasks.items()):
         resolved[task] = SelectionTask(
-            test_set=tree.locate(spec.test_set, f"test set of {task}:"),
-            examples=None if spec.examples is None else tree.locate(spec.examples, f"example set of {task}:"))
+            test_set=tree.locate(spec.test_set, f"test set of {task}"),
+            examples=None if spec.examples is None else tree.locate(spec.examples, f"example set of {task}"))
     return pool_path, resolved
 
 

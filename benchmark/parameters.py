@@ -97,10 +97,13 @@ class SelectionTask:
 
 @dataclass(frozen=True)
 class SelectionParams:
-    pool: str = "embeddings/train_emb_256_dataperf.parquet"
-    tasks: dict[str, SelectionTask] = field(default_factory=dict)
+    pool: str = "embeddings/train_emb_256_dataperf.parquet"  # found at any depth under data/selection
+    tasks: dict[str, SelectionTask] = field(default_factory=dict)  # {}: discovered by DataPerf's file names
     max_train_size: int = 1000
     classifier: dict[str, Any] = field(default_factory=dict)  # LogisticRegression overrides
+    # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
+    # DataPerf overview names as the selection objective (both are always recorded per task)
+    leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ SELECTION_FORMAT = ResultsFormat(
     parts_key="tasks",
     part_metrics=("accuracy", "precision", "recall", "f1", "average_precision", "train_size", "train_positives"),
     nullable=frozenset({"precision", "recall", "f1", "average_precision"}),
-    metrics=(LeaderboardMetric("mean_f1", "f1", True, "mean F1", "F1"),),
+    metrics=(LeaderboardMetric("mean_f1", "f1", True, "mean F1", "F1"),
+             LeaderboardMetric("mean_average_precision", "average_precision", True, "mean average precision",
+                               "average precision")),
 )
 
 DEBUGGING_FORMAT = ResultsFormat(

@@ -58,7 +58,7 @@ def test_a_path_that_exists_as_named_wins_over_deeper_copies(tmp_path):
 
 def test_a_named_path_found_twice_below_is_ambiguous(tmp_path):
     touch(tmp_path, "a/embeddings/x.parquet", "b/embeddings/x.parquet")
-    with pytest.raises(ResourceError, match=r"embeddings/x.parquet is ambiguous: found a/embeddings/x.parquet, "
+    with pytest.raises(ResourceError, match=r"file is ambiguous: embeddings/x.parquet found at a/embeddings/x.parquet, "
                                             r"b/embeddings/x.parquet"):
         DataTree.scan(tmp_path).locate("embeddings/x.parquet", "file")
 
@@ -139,6 +139,6 @@ def test_a_task_whose_test_set_is_missing_is_refused(tmp_path):
                                             r"found, but no test set"):
         resolve_selection(None, {}, tmp_path)
     named = {"Cupcake": SelectionTask("test_sets/alpha_test_set_Cupcake_256.parquet")}
-    with pytest.raises(ResourceError, match=r"test set of Cupcake: test_sets/alpha_test_set_Cupcake_256.parquet "
-                                            r"not found"):
+    with pytest.raises(ResourceError, match=r"test_sets/alpha_test_set_Cupcake_256.parquet: test set of Cupcake not "
+                                            r"found \(looked there and for \*/test_sets/alpha_test_set_Cupcake_256"):
         resolve_selection("embeddings/train_emb_256_dataperf.parquet", named, tmp_path)

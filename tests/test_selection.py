@@ -131,7 +131,7 @@ def _break(data: SelectionData, how: str):
         return "candidate pool not found"
     if how == "test_missing":
         (sel / "test_sets" / "Beta.parquet").unlink()
-        return "Beta.parquet: test set not found"
+        return "Beta.parquet: test set of Beta not found"
     if how == "test_columns":
         tids, tX, ty = data.test["Beta"]
         import pyarrow as pa

@@ -214,14 +214,19 @@ def debugging_overview(debugging: Results, timings: dict[tuple[str, str], Timing
 
 # --------------------------------------------------------------------------- selection
 def selection_bars(selection: Results, colours: dict[str, str], dpi: int) -> Figure | None:
-    """F1 per task and mean F1, bars in leaderboard order; None if nothing has an F1."""
+    """The ranking metric per task (F1 by default) and its mean, bars in leaderboard order; None if nothing has one.
+
+    Written as ``selection_<per-task metric>.png``: ``selection_f1.png`` by default.
+    """
+    metric = selection.ranking
+    key, part, mean = metric.part_key, metric.part_label, metric.label
     order = [(rank, s) for rank, s in ranked(selection)]
     tasks = sorted({t for _, s in order for t in s.parts} | set(selection.settings.get("tasks", {}) or {}))
     drawn = [(rank, s) for rank, s in order
-             if s.metric is not None or any(s.parts.get(t, {}).get("f1") is not None for t in tasks)]
+             if s.metric is not None or any(s.parts.get(t, {}).get(key) is not None for t in tasks)]
     if not drawn:
         return None
-    groups = [*tasks, "mean F1"]
+    groups = [*tasks, mean]
     n = len(drawn)
     width = 0.84 / n
     with pinned_style():
@@ -233,10 +238,10 @@ def selection_bars(selection: Results, colours: dict[str, str], dpi: int) -> Fig
         crosses = False
         for i, (rank, s) in enumerate(drawn):
             offset = (i - (n - 1) / 2) * width
-            values = [s.parts.get(t, {}).get("f1") for t in tasks] + [s.metric]
+            values = [s.parts.get(t, {}).get(key) for t in tasks] + [s.metric]
             xs = [g + offset for g, v in enumerate(values) if v is not None]
             ys = [v for v in values if v is not None]
-            label = (f"{rank}. {s.name} — mean F1 {s.metric:.3f}" if s.metric is not None
+            label = (f"{rank}. {s.name} — {mean} {s.metric:.3f}" if s.metric is not None
                      else f"{s.name} — invalid")
             ax.bar(xs, ys, width * 0.92, color=colours[s.name], label=label, zorder=3)
             for g, v in enumerate(values[:-1]):
@@ -256,19 +261,19 @@ def selection_bars(selection: Results, colours: dict[str, str], dpi: int) -> Fig
         ax.set_ylim(0, 1.02)
         ax.grid(axis="x", visible=False)
         ax.set_xlabel("selection task (positive concept)")
-        ax.set_ylabel("test F1 of the positive class (0–1)")
-        _titles(fig, ax, "Selection: test F1 per task and mean F1",
-                "Bars in leaderboard order, best first; higher is better. The leaderboard ranks the mean F1.")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="rank. submission — mean F1",
+        ax.set_ylabel(f"test {part} of the positive class (0–1)")
+        _titles(fig, ax, f"Selection: test {part} per task and {mean}",
+                f"Bars in leaderboard order, best first; higher is better. The leaderboard ranks the {mean}.")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title=f"rank. submission — {mean}",
                   title_fontproperties={"weight": "bold", "size": 9})
         notes = []
         if crosses:
             notes.append("×: task not scored (invalid training set; see the report).")
         skipped = [s.name for _, s in order if (_, s) not in drawn]
         if skipped:
-            notes.append("No F1 on any task, not drawn: " + ", ".join(skipped))
+            notes.append(f"No {part} on any task, not drawn: " + ", ".join(skipped))
         _note(fig, ax, notes, y=-0.13)
         png = png_bytes(fig, dpi)
-    return Figure("selection_f1.png", "Selection: F1 per task and mean F1",
-                  "Test F1 of a logistic regression trained on each submitted training set, per task, "
+    return Figure(f"selection_{key}.png", f"Selection: {part} per task and {mean}",
+                  f"Test {part} of a logistic regression trained on each submitted training set, per task, "
                   "and the mean over tasks that ranks the leaderboard.", png)

@@ -129,23 +129,25 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
                 '<p class="empty">No selection results: <code>selection/results.yaml</code> was not found.</p>'
                 "</section>")
     board = ranked(sel)
+    metric = sel.ranking
     tasks = sorted({t for s in sel.submissions.values() for t in s.parts} | set(sel.settings.get("tasks") or {}))
     best = max((s.metric for _, s in board if s.metric is not None), default=None)
     rows = []
     for rank, s in board:
         cells = [f'<td>{rank if rank is not None else "—"}</td>', name_cell(s.name, colours),
                  number_cell(s.metric, best=s.metric is not None and s.metric == best)]
-        cells += [number_cell(s.parts.get(t, {}).get("f1")) for t in tasks]
+        cells += [number_cell(s.parts.get(t, {}).get(metric.part_key)) for t in tasks]
         cells.append(status_cell(s.valid))
         rows.append(f'<tr class="{"valid" if s.valid else "invalid"}">{"".join(cells)}</tr>')
     out = ['<section id="selection"><h2>Training-data selection</h2>',
            '<p class="lead">Each submission is a training set of at most '
            f'{e(sel.settings.get("max_train_size", "?"))} images per task. A logistic regression is '
-           "trained on it and scored on the task's test set. The leaderboard ranks the mean F1 over tasks "
-           "(higher is better); invalid submissions are listed last.</p>",
-           table("selection-leaderboard", "Leaderboard: mean F1 and F1 per task",
-                 [("Rank", False), ("Submission", True), ("Mean F1", False),
-                  *[(f"{t} F1", False) for t in tasks], ("Status", True)], rows)]
+           f"trained on it and scored on the task's test set. The leaderboard ranks the {e(metric.label)} over "
+           f"tasks (higher is better; <code>selection.leaderboard_metric: {e(metric.key)}</code>); invalid "
+           "submissions are listed last.</p>",
+           table("selection-leaderboard", f"Leaderboard: {metric.label} and {metric.part_label} per task",
+                 [("Rank", False), ("Submission", True), (metric.label[0].upper() + metric.label[1:], False),
+                  *[(f"{t} {metric.part_label}", False) for t in tasks], ("Status", True)], rows)]
     metrics = SELECTION_FORMAT.part_metrics
     detail = detail_rows(board, tasks, colours, len(metrics), lambda name, t, part: [
         number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in metrics])
@@ -155,7 +157,7 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
                       *[(SELECTION_HEADERS[m], False) for m in metrics]], detail))
     out += [figure_html(f) for f in figures]
     if not figures:
-        out.append('<p class="empty">No figure: no submission has an F1 on any task.</p>')
+        out.append(f'<p class="empty">No figure: no submission has an {e(metric.part_label)} on any task.</p>')
     out.append("</section>")
     return "\n".join(out)
 

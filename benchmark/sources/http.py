@@ -469,7 +469,7 @@ def check_named_files(params: Parameters, data_root: Path, destinations: set[str
                 tree.locate(rel, "file", folder_ok=folder_ok)
             except ResourceError as exc:
                 if "ambiguous" in exc.problem:
-                    raise InputError(f"the downloaded resources hold {exc.problem}", root) from None
+                    raise InputError(f"the downloaded resources do not fit: {exc.problem}", root) from None
                 absent.append(f"{destination}/{rel}")
         missing += sorted(set(absent))
         if absent:

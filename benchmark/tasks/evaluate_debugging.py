@@ -13,10 +13,11 @@ from tqdm.auto import tqdm
 
 from ..classifier import describe
 from ..debugging import CleaningEvaluator, DebuggingScore, score_curve
+from ..discovery import resolve_debugging
 from ..errors import InputError
 from ..execution import backend_for
 from ..logs import log
-from ..parameters import Parameters, load_parameters
+from ..parameters import DebuggingDataset, Parameters, load_parameters
 from ..resources import DebuggingData, load_debugging_data
 from ..results import DEBUGGING_FORMAT, Curves, DataIdSummary, Results, submission_result, write_results
 from ..submissions import Found, Ordering, find_debugging_submissions
@@ -37,18 +38,20 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
 class DebuggingInputs:
     datasets: dict[str, DebuggingData]  # data_id -> resources, in data_id order
     found: Found  # DebuggingSubmission items and stray files
+    specs: dict[str, DebuggingDataset]  # data_id -> its files under data/debugging, as resolved
 
 
 def gather(params: Parameters, data_root: Path, submission_root: Path) -> DebuggingInputs:
     root = data_root / DEBUGGING
+    specs = resolve_debugging(params.debugging.data_ids, root)  # named (found at any depth) or discovered
     if not params.debugging.data_ids:
-        raise InputError("parameters define no debugging data_ids")
+        log.info("debugging data_ids discovered under %s: %s", root, ", ".join(specs))
     datasets = {data_id: load_debugging_data(data_id, root, spec.train, spec.test, spec.ground_truth, spec.val)
-                for data_id, spec in sorted(params.debugging.data_ids.items())}
+                for data_id, spec in sorted(specs.items())}
     found = find_debugging_submissions(submission_root, {d: len(data.train.y) for d, data in datasets.items()})
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
-    return DebuggingInputs(datasets, found)
+    return DebuggingInputs(datasets, found, specs)
 
 
 # --------------------------------------------------------------------------- score
@@ -96,14 +99,16 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
 
 
 # --------------------------------------------------------------------------- build
-def build(params: Parameters, scores: DebuggingScores) -> Results:
+def build(params: Parameters, inputs: DebuggingInputs, scores: DebuggingScores) -> Results:
     dbg = params.debugging
     metric = DEBUGGING_FORMAT.metric()
     submissions = {
         method: submission_result(method, {d: {"error": v.message} if isinstance(v, InputError) else v.as_dict()
                                            for d, v in per_id.items()}, metric)
         for method, per_id in sorted(scores.parts.items())}
-    settings = {"target_ratio": dbg.target_ratio, "classifier": describe(dbg.classifier)}
+    settings = {"target_ratio": dbg.target_ratio, "classifier": describe(dbg.classifier),
+                "data_ids_discovered": not dbg.data_ids,
+                "data_ids": {d: asdict(spec) for d, spec in sorted(inputs.specs.items())}}
     return Results(DEBUGGING_FORMAT, settings, submissions,
                    data_ids={d: asdict(s) for d, s in sorted(scores.summaries.items())}, leaderboard=metric)
 
@@ -113,4 +118,4 @@ def evaluate(params: Parameters, data_root: Path, submission_root: Path,
     """Score all orders; resource problems raise, submission problems are recorded."""
     inputs = gather(params, data_root, submission_root)
     scores = score(params, inputs, progress)
-    return build(params, scores), scores.curves
+    return build(params, inputs, scores), scores.curves

@@ -13,10 +13,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..classifier import describe
+from ..discovery import resolve_selection
 from ..errors import InputError, ResourceError
 from ..execution import aligned, backend_for
 from ..logs import log
-from ..parameters import Parameters, load_parameters
+from ..parameters import Parameters, SelectionTask, load_parameters
 from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
 from ..results import SELECTION_FORMAT, Results, submission_result, write_results
 from ..selection import SelectionMetrics, score_training_set
@@ -36,6 +37,8 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
 # --------------------------------------------------------------------------- gather
 @dataclass(frozen=True)
 class SelectionInputs:
+    pool_path: str  # under data/selection, as resolved (named, found at any depth, or discovered)
+    specs: dict[str, SelectionTask]  # task -> its resolved files
     pool: CandidatePool
     tests: dict[str, LabeledEmbeddings]  # task -> test set, in task-name order
     found: Found  # SelectionSubmission items and stray files
@@ -45,20 +48,21 @@ def gather(params: Parameters, data_root: Path, submission_root: Path) -> Select
     """Resources first (a resource problem stops the task), then every submission, parsed."""
     sel = params.selection
     root = data_root / SELECTION
+    pool_path, specs = resolve_selection(sel.pool, sel.tasks, root)
     if not sel.tasks:
-        raise InputError("parameters define no selection tasks")
-    pool = CandidatePool(root / sel.pool)
-    tests = {task: read_test_set(root / spec.test_set) for task, spec in sorted(sel.tasks.items())}
+        log.info("selection tasks discovered under %s: %s", root, ", ".join(specs))
+    pool = CandidatePool(root / pool_path)
+    tests = {task: read_test_set(root / spec.test_set) for task, spec in sorted(specs.items())}
     dims = {t: s.X.shape[1] for t, s in tests.items()}
     first = next(iter(tests))
     for task, dim in dims.items():
         if dim != dims[first]:
             raise ResourceError(f"embeddings have dimension {dim}, but {dims[first]} in the test set of {first}",
-                                root / sel.tasks[task].test_set)
+                                root / specs[task].test_set)
     found = find_selection_submissions(submission_root, list(tests), sel.max_train_size)
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
-    return SelectionInputs(pool, tests, found)
+    return SelectionInputs(pool_path, specs, pool, tests, found)
 
 
 # --------------------------------------------------------------------------- score
@@ -131,17 +135,18 @@ def _fit_and_score(job: Job, tests: dict[str, tuple[np.ndarray, np.ndarray]],
 def build(params: Parameters, inputs: SelectionInputs,
           scores: dict[str, dict[str, SelectionMetrics | InputError]]) -> Results:
     sel = params.selection
-    metric = SELECTION_FORMAT.metric()
+    metric = SELECTION_FORMAT.metric(sel.leaderboard_metric)
     submissions = {
         name: submission_result(name, {task: {"error": v.message} if isinstance(v, InputError) else v.as_dict()
                                        for task, v in parts.items()}, metric)
         for name, parts in sorted(scores.items())}
     settings = {
-        "pool": sel.pool,
+        "pool": inputs.pool_path,
         "max_train_size": sel.max_train_size,
         "classifier": describe(sel.classifier),
-        "tasks": {t: {"test_set": s.test_set, "test_size": len(inputs.tests[t].y),
-                      "test_positives": int(inputs.tests[t].y.sum())} for t, s in sorted(sel.tasks.items())},
+        "tasks_discovered": not sel.tasks,
+        "tasks": {t: {"test_set": s.test_set, "examples": s.examples, "test_size": len(inputs.tests[t].y),
+                      "test_positives": int(inputs.tests[t].y.sum())} for t, s in sorted(inputs.specs.items())},
     }
     return Results(SELECTION_FORMAT, settings, submissions, leaderboard=metric)
 
