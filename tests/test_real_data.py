@@ -63,7 +63,7 @@ def test_the_shipped_configurations_are_complete():
 
 
 @pytest.mark.parametrize("nest", ["", "one-more-folder"])
-def test_download_with_the_shipped_configurations(server, tmp_path, nest):
+def test_download_evaluate_plot_with_the_shipped_configurations(server, tmp_path, nest):
     serve_published(server, tmp_path / "published", nest)
     ws = workspace_for(tmp_path, server.base)
     for config in CONFIGS:
@@ -86,6 +86,24 @@ def test_download_with_the_shipped_configurations(server, tmp_path, nest):
     for config in CONFIGS:
         assert cli(ws, "download", config) == 0
     assert server.total_hits() == before
+
+    assert cli(ws, "evaluate_selection", "dataperf_selection.yaml") == 0
+    assert cli(ws, "evaluate_debugging", "dataperf_debugging.yaml") == 0
+    assert cli(ws, "plot", "dataperf_selection.yaml") == 0
+    selection = yaml.safe_load((ws / "results/selection/results.yaml").read_text())
+    assert selection["leaderboard_metric"] == "mean_f1"
+    assert selection["settings"]["pool"] == f"{deeper}dataperf-vision-selection-resources/embeddings/" \
+                                            "train_emb_256_dataperf.parquet"
+    assert selection["settings"]["tasks"]["Hawk"]["test_set"] == \
+        f"{deeper}dataperf-vision-selection-resources/test_sets/alpha_test_set_Hawk_256.parquet"
+    assert list(selection["submissions"]) == ["random_500"] and selection["submissions"]["random_500"]["valid"]
+    debugging = yaml.safe_load((ws / "results/debugging/results.yaml").read_text())
+    assert sorted(debugging["data_ids"]) == sorted(DEBUGGING_DATA_IDS)
+    assert debugging["settings"]["data_ids"]["04rky-flipped"]["ground_truth"] == \
+        f"{deeper}data/dataset_04rky-flipped_train.csv"
+    assert debugging["submissions"]["random"]["valid"]
+    assert (ws / "plots/report.html").is_file() and (ws / "plots/selection_f1.png").is_file()
+    assert (ws / "plots/debugging_01g317-flipped.png").is_file()
 
 
 def test_browser_hand_off_needs_no_network(tmp_path):
