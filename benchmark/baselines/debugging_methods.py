@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..errors import InputError
+from ..discovery import resolve_debugging
 from ..logs import log
 from ..parameters import Parameters
 from ..resources import LabeledEmbeddings, read_debugging_split
@@ -64,10 +64,8 @@ def data_seed(data_id: str) -> list[int]:
 
 def load_participant_data(params: Parameters, data_root: Path) -> dict[str, ParticipantData]:
     root = data_root / DEBUGGING
-    if not params.debugging.data_ids:
-        raise InputError("parameters define no debugging data_ids")
     loaded = {}
-    for data_id, spec in sorted(params.debugging.data_ids.items()):
+    for data_id, spec in sorted(resolve_debugging(params.debugging.data_ids, root).items()):  # named or discovered
         train = read_debugging_split(root / spec.train, f"training set of {data_id}")
         val = None if spec.val is None else read_debugging_split(
             root / spec.val, f"validation set of {data_id}", train.X.shape[1])

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..discovery import DataTree, resolve_selection
 from ..errors import InputError, ResourceError
 from ..logs import log
 from ..parameters import Parameters
@@ -55,10 +56,9 @@ NEAREST_POSITIVES, NEAREST_NEGATIVES = 100, 400
 # --------------------------------------------------------------------------- reading
 def read_task_examples(params: Parameters, data_root: Path) -> dict[str, np.ndarray]:
     root = data_root / SELECTION
-    if not params.selection.tasks:
-        raise InputError("parameters define no selection tasks")
+    _, tasks = resolve_selection(params.selection.pool, params.selection.tasks, root)  # named or discovered
     examples = {}
-    for task, spec in sorted(params.selection.tasks.items()):
+    for task, spec in sorted(tasks.items()):
         if spec.examples is None:
             raise InputError(f"selection.tasks.{task}: the baselines need an example set (examples: ...)")
         frame = read_examples(root / spec.examples)
@@ -175,7 +175,8 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
 def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
     """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
     examples = read_task_examples(params, data_root)
-    pool = CandidatePool(data_root / SELECTION / params.selection.pool)
+    pool = CandidatePool(data_root / SELECTION / DataTree.scan(data_root / SELECTION).locate(
+        params.selection.pool, "candidate pool", folder_ok=True))
     rows, sample_ids, sample_X = gather(pool, examples)
     limit = params.selection.max_train_size
     written = []
