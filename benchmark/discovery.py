@@ -82,23 +82,36 @@ class DataTree:
 
 
 # --------------------------------------------------------------------------- debugging
-def resolve_debugging(data_ids: dict[str, DebuggingDataset], root: Path) -> dict[str, DebuggingDataset]:
-    """The data_ids to score with their paths under ``root``: as named (found at any depth), or discovered."""
+EVERY_FILE = ("train", "val", "test", "ground_truth")
+
+
+def resolve_debugging(data_ids: dict[str, DebuggingDataset], root: Path,
+                      needed: tuple[str, ...] = EVERY_FILE) -> dict[str, DebuggingDataset]:
+    """The data_ids with their paths under ``root``: as named (found at any depth), or discovered.
+
+    ``needed``: the files looked for (participants' baselines have no test set or
+    ground truth); the others are returned as named, or None when discovered.
+    """
     tree = DataTree.scan(root)
     if not data_ids:
-        return discover_debugging(tree)
+        return discover_debugging(tree, needed)
     resolved = {}
     for data_id, spec in sorted(data_ids.items()):
         def find(rel: str | None, what: str) -> str | None:
-            return None if rel is None else tree.locate(rel, f"{what} of {data_id}")
+            role = {"training set": "train", "validation set": "val", "test set": "test",
+                    "ground truth": "ground_truth"}[what]
+            if rel is None or role not in needed:
+                return rel
+            return tree.locate(rel, f"{what} of {data_id}")
         resolved[data_id] = DebuggingDataset(
             train=find(spec.train, "training set"), test=find(spec.test, "test set"),
             ground_truth=find(spec.ground_truth, "ground truth"), val=find(spec.val, "validation set"))
     return resolved
 
 
-def discover_debugging(tree: DataTree) -> dict[str, DebuggingDataset]:
-    """Every data_id found by DataPerf's debugging file names, with its files."""
+def discover_debugging(tree: DataTree, needed: tuple[str, ...] = EVERY_FILE) -> dict[str, DebuggingDataset]:
+    """Every data_id found by DataPerf's debugging file names, with its files (those in ``needed`` required,
+    the validation set always optional)."""
     roles: dict[str, dict[str, list[str]]] = {}
     for path in tree.files:
         name = path.rsplit("/", 1)[-1]
@@ -121,13 +134,13 @@ def discover_debugging(tree: DataTree) -> dict[str, DebuggingDataset]:
             if len(paths) > 1:
                 raise ResourceError(f"data_id {data_id}: {len(paths)} candidates for its {_ROLE_NAMES[role]}: "
                                     f"{_listed(paths)}", tree.root)
-        missing = [_ROLE_NAMES[r] for r in ("train", "test", "ground_truth") if r not in by_role]
+        missing = [_ROLE_NAMES[r] for r in ("train", "test", "ground_truth") if r in needed and r not in by_role]
         if missing:
             present = _listed(sorted(p for paths in by_role.values() for p in paths))
             raise ResourceError(f"data_id {data_id}: no {' and no '.join(missing)} found (found only {present})",
                                 tree.root)
-        found[data_id] = DebuggingDataset(train=by_role["train"][0], test=by_role["test"][0],
-                                          ground_truth=by_role["ground_truth"][0],
+        found[data_id] = DebuggingDataset(train=by_role["train"][0], test=by_role.get("test", [None])[0],
+                                          ground_truth=by_role.get("ground_truth", [None])[0],
                                           val=by_role.get("val", [None])[0])
     return found
 
@@ -139,17 +152,21 @@ _ROLE_NAMES = {"train": "training set (<data_id>_train_<noise>_<size>.parquet)",
 
 
 # --------------------------------------------------------------------------- selection
-def resolve_selection(pool: str | None, tasks: dict[str, SelectionTask],
-                      root: Path) -> tuple[str, dict[str, SelectionTask]]:
-    """The pool and the tasks to score with their paths under ``root``: as named, or discovered."""
+def resolve_selection(pool: str | None, tasks: dict[str, SelectionTask], root: Path,
+                      with_tests: bool = True) -> tuple[str, dict[str, SelectionTask]]:
+    """The pool and the tasks with their paths under ``root``: as named, or discovered.
+
+    ``with_tests=False`` (participants' baselines: pool and example sets only):
+    test sets are neither looked for nor required, tasks are found by their example sets.
+    """
     tree = DataTree.scan(root)
     pool_path = tree.locate(pool, "candidate pool", folder_ok=True) if pool else discover_pool(tree)
     if not tasks:
-        return pool_path, discover_tasks(tree)
+        return pool_path, discover_tasks(tree, with_tests)
     resolved = {}
     for task, spec in sorted(tasks.items()):
         resolved[task] = SelectionTask(
-            test_set=tree.locate(spec.test_set, f"test set of {task}"),
+            test_set=tree.locate(spec.test_set, f"test set of {task}") if with_tests else spec.test_set,
             examples=None if spec.examples is None else tree.locate(spec.examples, f"example set of {task}"))
     return pool_path, resolved
 
@@ -168,8 +185,9 @@ def discover_pool(tree: DataTree) -> str:
     raise ResourceError(f"{len(found)} candidates for the candidate pool: {_listed(sorted(found))}", tree.root)
 
 
-def discover_tasks(tree: DataTree) -> dict[str, SelectionTask]:
-    """Every task with an ``alpha_test_set_<Task>_<dim>.parquet`` (and its example set, when shipped)."""
+def discover_tasks(tree: DataTree, with_tests: bool = True) -> dict[str, SelectionTask]:
+    """Every task with an ``alpha_test_set_<Task>_<dim>.parquet`` (and its example set, when shipped);
+    without tests, every task with an ``alpha_example_set_<Task>.csv``."""
     tests: dict[str, list[str]] = {}
     examples: dict[str, list[str]] = {}
     for path in tree.files:
@@ -182,6 +200,16 @@ def discover_tasks(tree: DataTree) -> dict[str, SelectionTask]:
                     raise ResourceError(f"{path}: task name {task!r} is not valid (letters, digits, - and _)",
                                         tree.root)
                 into.setdefault(task, []).append(path)
+    if not with_tests:
+        if not examples:
+            raise ResourceError("no selection tasks found (looked at any depth for alpha_example_set_<Task>.csv)",
+                                tree.root)
+        for task, paths in examples.items():
+            if len(paths) > 1:
+                raise ResourceError(f"task {task}: {len(paths)} candidates for its example set: {_listed(paths)}",
+                                    tree.root)
+        return {task: SelectionTask(test_set=(tests.get(task) or [""])[0], examples=examples[task][0])
+                for task in sorted(examples)}
     orphans = sorted(set(examples) - set(tests))
     if orphans:
         raise ResourceError(f"task {orphans[0]}: example set {examples[orphans[0]][0]} found, but no test set "

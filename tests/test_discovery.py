@@ -142,3 +142,16 @@ def test_a_task_whose_test_set_is_missing_is_refused(tmp_path):
     with pytest.raises(ResourceError, match=r"test_sets/alpha_test_set_Cupcake_256.parquet: test set of Cupcake not "
                                             r"found \(looked there and for \*/test_sets/alpha_test_set_Cupcake_256"):
         resolve_selection("embeddings/train_emb_256_dataperf.parquet", named, tmp_path)
+
+
+def test_participants_data_without_test_sets_or_ground_truth(tmp_path):
+    """The baselines see only what participants get: pool and example sets; noisy training and validation sets."""
+    touch(tmp_path, "s/embeddings/train_emb_256_dataperf.parquet", "s/examples/alpha_example_set_Hawk.csv",
+          "d/embeddings/04rky_train_0.3_300.parquet", "d/embeddings/04rky_val_100.parquet")
+    _, tasks = resolve_selection(None, {}, tmp_path / "s", with_tests=False)
+    assert tasks == {"Hawk": SelectionTask("", "examples/alpha_example_set_Hawk.csv")}
+    found = resolve_debugging({}, tmp_path / "d", needed=("train", "val"))
+    assert found == {"04rky": DebuggingDataset(train="embeddings/04rky_train_0.3_300.parquet", test=None,
+                                               ground_truth=None, val="embeddings/04rky_val_100.parquet")}
+    with pytest.raises(ResourceError, match="data_id 04rky: no test set"):
+        resolve_debugging({}, tmp_path / "d")

@@ -65,7 +65,7 @@ def data_seed(data_id: str) -> list[int]:
 def load_participant_data(params: Parameters, data_root: Path) -> dict[str, ParticipantData]:
     root = data_root / DEBUGGING
     loaded = {}
-    for data_id, spec in sorted(resolve_debugging(params.debugging.data_ids, root).items()):  # named or discovered
+    for data_id, spec in sorted(resolve_debugging(params.debugging.data_ids, root, ("train", "val")).items()):
         train = read_debugging_split(root / spec.train, f"training set of {data_id}")
         val = None if spec.val is None else read_debugging_split(
             root / spec.val, f"validation set of {data_id}", train.X.shape[1])

@@ -56,7 +56,7 @@ NEAREST_POSITIVES, NEAREST_NEGATIVES = 100, 400
 # --------------------------------------------------------------------------- reading
 def read_task_examples(params: Parameters, data_root: Path) -> dict[str, np.ndarray]:
     root = data_root / SELECTION
-    _, tasks = resolve_selection(params.selection.pool, params.selection.tasks, root)  # named or discovered
+    _, tasks = resolve_selection(params.selection.pool, params.selection.tasks, root, with_tests=False)
     examples = {}
     for task, spec in sorted(tasks.items()):
         if spec.examples is None:
