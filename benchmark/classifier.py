@@ -8,8 +8,10 @@ of the solver's path. Both can be overridden in parameters.yaml.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Mapping
 
+import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 NAME = "LogisticRegression"
@@ -27,11 +29,21 @@ def check_classifier_settings(settings: Mapping[str, Any]) -> str | None:
         if not (value is None or isinstance(value, (bool, int, float, str))):
             return f"setting {key!r} must be a scalar"
     try:
-        model = make_classifier(settings)
+        model = make_classifier({**settings, "verbose": 0})
         model._validate_params()  # sklearn's own parameter constraints
+        # Some combinations (penalty l1 with lbfgs, elasticnet with liblinear, dual with lbfgs,
+        # no penalty with liblinear) are only refused inside fit(): fit a tiny, non-separable
+        # problem now so they fail here, in one line, not after the run has started.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(_PROBE_X, _PROBE_Y)
     except (ValueError, TypeError) as exc:
-        return " ".join(str(exc).split())
+        return " ".join(str(exc).split())[:300]
     return None
+
+
+_PROBE_X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [2.0, 1.0], [1.0, 2.0]])
+_PROBE_Y = np.array([0, 1, 0, 1, 1, 0])
 
 
 def has_plain_l2_penalty(settings: Mapping[str, Any]) -> bool:

@@ -9,13 +9,45 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import tempfile
+import time
+import traceback
 from pathlib import Path
 from typing import Sequence
 
-from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
+from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError
 from .logs import log, setup
 from .tasks import TASKS
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (docker stop, kill): unwinds like Ctrl-C so workers are stopped and temporaries removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+def crash_report(task: str, error: BaseException) -> str:
+    """Write the traceback of an unexpected exception to a log file; return the one line to print."""
+    name = f"benchmark-{task}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    path = Path(tempfile.gettempdir()) / name
+    text = "".join(traceback.format_exception(error))
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        where = f"full traceback in {path}"
+    except OSError as exc:
+        where = f"the traceback could not be written to {path} ({exc.strerror})"
+    message = " ".join(str(error).split())
+    message = message[:200] + ("..." if len(message) > 200 else "")
+    return (f"{task}: unexpected internal error {type(error).__name__}"
+            f"{': ' + message if message else ''} ({where}; please report it)")
 
 
 def _isolate_caches() -> None:
@@ -48,11 +80,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for param in task.params:
         given = getattr(args, param.name)
         kwargs[param.name] = given if given is not None else str(workspace / param.default)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return task.run(**kwargs)
     except InputError as error:
         log.error("%s", error.message)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        from .execution import stop_local_workers
+
+        stop_local_workers()
+        if isinstance(stop, Stopped):
+            log.error("stopped by %s", signal.Signals(stop.signum).name)
+            return 128 + stop.signum
         log.error("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 -- the last resort: a bug must not look like a traceback dump
+        log.error("%s", crash_report(args.task, error))
+        return EXIT_INTERNAL_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)

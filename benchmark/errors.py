@@ -13,7 +13,8 @@ from pathlib import Path
 EXIT_OK = 0  # every submission scored
 EXIT_INVALID_SUBMISSION = 1  # results written, but at least one submission was invalid
 EXIT_BAD_INPUT = 2  # bad input stopped the task before anything was written
-EXIT_INTERRUPTED = 130
+EXIT_INTERNAL_ERROR = 3  # a bug: one line names the task and exception, the traceback goes to a log file
+EXIT_INTERRUPTED = 130  # Ctrl-C; stopped by another signal N: 128 + N (143 for SIGTERM)
 
 
 class InputError(Exception):
@@ -39,3 +40,24 @@ class ResourceError(InputError):
 
     Unlike a bad submission, this stops the whole task before any result is written.
     """
+
+
+EXCERPT_CHARS = 32
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable, quoted rendering of a value taken from an input file.
+
+    Errors end up in logs and in published results.yaml files, so they never echo
+    more than ``limit`` characters of what a file holds, and never raw control
+    characters: ``'abc…' (4000 chars)``.
+    """
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = str(value.item() if hasattr(value, "item") else value)
+        except ValueError:  # an integer beyond Python's 4,300-digit str() limit
+            return "a number too long to show"
+    shown = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return repr(shown) + (f"… ({len(text)} chars)" if len(text) > limit else "")

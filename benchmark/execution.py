@@ -9,6 +9,8 @@ are byte-identical whichever backend ran them.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import numpy as np
@@ -40,11 +42,39 @@ class LocalBackend:
 
     def map(self, fn, items, shared, desc="", progress=False):
         jobs = (delayed(fn)(item, **shared) for item in items)
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        # Worker processes die with this one, even when it is killed outright (SIGKILL).
+        options = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if self.n_jobs != 1 else {}
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator", **options)(jobs)
         return list(tqdm(results, total=len(items), desc=desc, unit="job", disable=not progress, leave=False))
 
     def close(self) -> None:
         pass
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: ask Linux to send SIGTERM when the parent dies (no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def stop_local_workers() -> None:
+    """Kill joblib's worker processes now (on interruption) instead of letting them finish their jobs.
+
+    joblib keeps one reusable loky executor per process; without this, its workers
+    and resource tracker outlive an interrupted run until their jobs end.
+    """
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(reusable, "_executor", None) if reusable is not None else None
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 class DaskBackend:
@@ -61,7 +91,7 @@ class DaskBackend:
         self.retries = retries
         try:
             self.client = Client(address, timeout=timeout_s, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             cause = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(f"cannot reach the Dask scheduler at {address} ({cause[:200]})") from None
         self.workers = max(1, sum(self.client.nthreads().values()))

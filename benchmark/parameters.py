@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from .classifier import DEBUGGING_SETTINGS, check_classifier_settings
-from .errors import InputError
+from .errors import InputError, excerpt
 from .workspace import is_data_id, is_task_name
 
 
@@ -152,24 +152,124 @@ class Parameters:
 
 
 # --------------------------------------------------------------------------- loading
+MAX_FILE_BYTES = 1 << 20  # a parameters file is a few KB; refuse anything that could exhaust memory
+MAX_DEPTH = 32  # parameters nest about 5 levels; deeper input would exhaust Python's recursion limit
+MAX_NODES = 100_000  # after expanding aliases (refuses "billion laughs" files)
+
+
 def load_parameters(path: str | Path) -> Parameters:
     """Read and validate a parameters file; raise InputError naming the problem."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("parameters file not found" if not path.exists() else "not a file", path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not path.is_file():
+            raise InputError("parameters file not found" if not path.exists() else "not a file", path)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"parameters file is larger than {MAX_FILE_BYTES} bytes", path)
+        text = path.read_bytes()[:MAX_FILE_BYTES + 1].decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("parameters file is not UTF-8 text", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = None if mark is None else mark.line + 1
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path, line) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the parameters file ({exc.strerror or type(exc).__name__})", path) from None
+    raw = strict_yaml(text, path)
     if raw is None:
         raw = {}
     params = _build(Parameters, raw, "", path)
     _check_semantics(params, path)
     return params
+
+
+class StrictLoader(yaml.SafeLoader):
+    """YAML as written: keys stay the strings in the file, duplicates and deep nesting are errors.
+
+    PyYAML's SafeLoader follows YAML 1.1, which would turn a task named ``No`` into
+    ``False`` and a data_id ``0123`` into 83, and keeps the last of two equal keys
+    silently. Here a mapping key is always the key's text, a repeated key names
+    both lines, and nesting is bounded so hostile input cannot exhaust the stack.
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+        first_line: dict[str, int] = {}
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(
+                    None, None, "merge keys (<<) are not supported", key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark)
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {excerpt(key)} on lines {first_line[key]} and {line}",
+                    key_node.start_mark)
+            first_line[key] = line
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True))
+
+
+def strict_yaml(text: str, path: Path) -> Any:
+    """Parse YAML text with :class:`StrictLoader`; every problem is one InputError with its line."""
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, path)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = None if mark is None else mark.line + 1
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise InputError(f"invalid YAML: {problem}", path, line) from None
+    finally:
+        loader.dispose()
+
+
+def _check_size(root: Any, path: Path) -> None:
+    """Refuse aliases that refer to themselves or expand to more than MAX_NODES nodes."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise InputError("invalid YAML: an alias refers to its own anchor", path, node.start_mark.line + 1)
+        active.add(key)
+        if isinstance(node, yaml.ScalarNode):
+            total = 1
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        else:
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        if total > MAX_NODES:
+            raise InputError(f"invalid YAML: more than {MAX_NODES} values once aliases are expanded", path)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def parameters_from_dict(raw: dict[str, Any], source: str = "<parameters>") -> Parameters:
@@ -254,6 +354,9 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
     need(p.execution.retries >= 0, "execution.retries must not be negative")
     need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")
+    need(p.execution.scheduler is None or scheduler_address_ok(p.execution.scheduler),
+         "execution.scheduler: expected a Dask scheduler address such as tcp://scheduler:8786 "
+         f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for data_id in p.debugging.data_ids:
@@ -311,6 +414,21 @@ def _check_http(h: HttpSource, active: bool, need: Any) -> None:
             target = (r.destination, "/".join(p for p in parts if p not in ("", ".")))
             need(target not in files, f"{key}: same destination path as resources[{files.get(target)}]")
             files[target] = i
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+def scheduler_address_ok(address: str) -> bool:
+    """``scheme://host:port`` (or ``host:port``, which Dask reads as tcp) with a port in 1..65535."""
+    from urllib.parse import urlsplit
+
+    text = address if "://" in address else f"tcp://{address}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return False
+    return (parts.scheme in SCHEDULER_SCHEMES and bool(parts.hostname) and port is not None and 0 < port
+            and parts.path in ("", "/") and not parts.query and not parts.fragment and not parts.username)
 
 
 def _http_url(url: str) -> bool:
