@@ -50,14 +50,15 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
 
     Errors end up in logs and in published results.yaml files, so they never echo
     more than ``limit`` characters of what a file holds, and never raw control
-    characters: ``'abc…' (4000 chars)``.
+    characters: ``'abc'… (4000 chars)``.
     """
-    if isinstance(value, str):
+    quoted = isinstance(value, str)
+    if quoted:
         text = value
-    else:
+    else:  # numbers and the like are shown bare, as Python's repr would
         try:
             text = str(value.item() if hasattr(value, "item") else value)
         except ValueError:  # an integer beyond Python's 4,300-digit str() limit
             return "a number too long to show"
     shown = "".join(c if c.isprintable() else "?" for c in text[:limit])
-    return repr(shown) + (f"… ({len(text)} chars)" if len(text) > limit else "")
+    return (repr(shown) if quoted else shown) + (f"… ({len(text)} chars)" if len(text) > limit else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from .csvrows import CsvProblem, records
 from .embeddings import embedding_matrix
-from .errors import ResourceError
+from .errors import ResourceError, excerpt
 
 
 @dataclass(frozen=True)
@@ -55,21 +56,45 @@ def _read_parquet(path: Path, columns: list[str], what: str) -> pa.Table:
         raise ResourceError(f"{what} cannot be read ({_first_line(exc)})", path) from None
 
 
-def _read_csv(path: Path, columns: list[str], what: str) -> pd.DataFrame:
-    """A CSV resource as strings (no NA guessing), with the named columns present."""
+def _read_csv(path: Path, columns: list[str], what: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """A CSV resource as strings (no NA guessing) with the named columns, and each row's file line."""
     _require_file(path, what)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ResourceError(f"{what} cannot be parsed ({_first_line(exc)})", path) from None
-    missing = [c for c in columns if c not in frame.columns]
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for line, record in records(handle):
+                if header is None:
+                    header = [name.strip() for name in record]
+                    continue
+                if len(record) != len(header):
+                    raise ResourceError(f"{what}: {len(record)} field(s) where the header has {len(header)}",
+                                        path, line)
+                rows.append(record)
+                lines.append(line)
+    except CsvProblem as problem:
+        raise ResourceError(f"{what}: {problem.problem}", path, problem.line) from None
+    except UnicodeDecodeError:
+        raise ResourceError(f"{what} is not UTF-8 text", path) from None
+    except OSError as exc:
+        raise ResourceError(f"{what} cannot be read ({exc.strerror or type(exc).__name__})", path) from None
+    if header is None:
+        raise ResourceError(f"{what} is empty", path)
+    missing = [c for c in columns if c not in header]
     if missing:
-        raise ResourceError(f"{what} lacks column(s) {', '.join(missing)}", path)
-    return frame
+        raise ResourceError(f"{what} lacks column(s) {', '.join(missing)} (has: {excerpt(','.join(header), 80)})",
+                            path, 1)
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+    return frame, np.asarray(lines, dtype=np.int64)
 
 
-def binary_labels(values: pa.ChunkedArray | pa.Array | pd.Series, path: Path, name: str) -> np.ndarray:
-    """0/1 labels from integers, booleans or the strings '0'/'1' (DataPerf uses both)."""
+def binary_labels(values: pa.ChunkedArray | pa.Array | pd.Series, path: Path, name: str,
+                  lines: np.ndarray | None = None) -> np.ndarray:
+    """0/1 labels from integers, booleans or the strings '0'/'1' (DataPerf uses both).
+
+    ``lines``: the file line of each value (CSV files), so an error names the line.
+    """
     if isinstance(values, (pa.ChunkedArray, pa.Array)):
         if values.null_count:
             raise ResourceError(f"column {name!r} has missing labels", path)
@@ -89,7 +114,10 @@ def binary_labels(values: pa.ChunkedArray | pa.Array | pd.Series, path: Path, na
         labels = numeric
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ResourceError(f"column {name!r}: row {row} has label {_show(series.iloc[row])}, expected 0 or 1", path)
+        value = excerpt(series.iloc[row])
+        if lines is not None:
+            raise ResourceError(f"column {name!r} has label {value}, expected 0 or 1", path, int(lines[row]))
+        raise ResourceError(f"column {name!r}: row {row} has label {value}, expected 0 or 1", path)
     return np.asarray(labels, dtype=np.int64)
 
 
@@ -126,11 +154,59 @@ class CandidatePool:
             raise ResourceError(f"candidate pool is not readable parquet ({_first_line(exc)})", self.path) from None
         if not self.dataset.files:
             raise ResourceError("candidate pool holds no parquet files", self.path)
-        names = self.dataset.schema.names
-        missing = [c for c in (self.ID, self.EMBEDDING) if c not in names]
-        if missing:
-            raise ResourceError(
-                f"candidate pool lacks column(s) {', '.join(missing)} (has: {', '.join(names)})", self.path)
+        self._check_parts()
+
+    def _check_parts(self) -> None:
+        """Every part file must be readable parquet with ImageID (strings) and embedding (lists of
+        numbers) of the same types as the first part.
+
+        A dataset takes its schema from one file; a part that differs would silently lose
+        rows (an int64 ImageID never matches), so the part that differs is named instead.
+        """
+        first: tuple[str, str, str] | None = None
+        for part in self.dataset.files:
+            try:
+                schema = pq.read_schema(part, filesystem=self.dataset.filesystem)
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise ResourceError(f"candidate pool part is not readable parquet ({_first_line(exc)})", part) from None
+            missing = [c for c in (self.ID, self.EMBEDDING) if c not in schema.names]
+            if missing:
+                raise ResourceError(f"candidate pool part lacks column(s) {', '.join(missing)} "
+                                    f"(has: {excerpt(', '.join(schema.names), 80)})", part)
+            id_type, embedding_type = schema.field(self.ID).type, schema.field(self.EMBEDDING).type
+            if not (pa.types.is_string(id_type) or pa.types.is_large_string(id_type)):
+                raise ResourceError(f"candidate pool part: column {self.ID!r} must hold strings, found {id_type}", part)
+            if not ((pa.types.is_list(embedding_type) or pa.types.is_large_list(embedding_type)
+                     or pa.types.is_fixed_size_list(embedding_type))
+                    and (pa.types.is_floating(embedding_type.value_type)
+                         or pa.types.is_integer(embedding_type.value_type))):
+                raise ResourceError(f"candidate pool part: column {self.EMBEDDING!r} must be a list of numbers, "
+                                    f"found {embedding_type}", part)
+            # the list's item name ("item", "element") differs between writers and does not matter
+            kind = ("fixed_size_list" if pa.types.is_fixed_size_list(embedding_type) else
+                    "large_list" if pa.types.is_large_list(embedding_type) else "list")
+            size = f", {embedding_type.list_size}" if kind == "fixed_size_list" else ""
+            described = (part, str(id_type), f"{kind}<{embedding_type.value_type}{size}>")
+            if first is None:
+                first = described
+            elif described[1:] != first[1:]:
+                raise ResourceError(
+                    f"candidate pool part has {self.ID} {described[1]} and {self.EMBEDDING} {described[2]}, but "
+                    f"{Path(first[0]).name} has {first[1]} and {first[2]}; every part must share one schema", part)
+
+    def _parts_holding(self, image_id: str) -> list[str]:
+        """The part files holding an ImageID (error messages only: one more filtered scan)."""
+        try:
+            found = self.dataset.to_table(columns=["__filename"], filter=pc.field(self.ID) == image_id)
+        except (pa.ArrowInvalid, OSError):
+            return []
+        return sorted({Path(name).name for name in found.column("__filename").to_pylist()})
+
+    def _row_label(self, ids: np.ndarray) -> "Callable[[int], str]":
+        def label(row: int) -> str:
+            parts = self._parts_holding(str(ids[row]))
+            return f"ImageID {excerpt(ids[row])}" + (f" (in {', '.join(parts)})" if parts else "")
+        return label
 
     def lookup(self, image_ids: Iterable[str], expected_dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows for the given ImageIDs that exist in the pool: (sorted ids, float64 matrix).
@@ -153,13 +229,16 @@ class CandidatePool:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
             raise ResourceError(f"candidate pool cannot be scanned ({_first_line(exc)})", self.path) from None
         ids = _string_ids(table.column(self.ID), self.path, self.ID)
-        X = embedding_matrix(table.column(self.EMBEDDING), self.path, self.EMBEDDING, expected_dim)
+        X = embedding_matrix(table.column(self.EMBEDDING), self.path, self.EMBEDDING, expected_dim,
+                             row_label=self._row_label(ids))
         order = np.argsort(ids, kind="stable")
         ids, X = ids[order], X[order]
         if len(ids) > 1:
             dup = np.flatnonzero(ids[1:] == ids[:-1])
             if dup.size:
-                raise ResourceError(f"candidate pool holds ImageID {ids[dup[0]]!r} more than once", self.path)
+                parts = self._parts_holding(str(ids[dup[0]]))
+                raise ResourceError(f"candidate pool holds ImageID {excerpt(ids[dup[0]])} more than once "
+                                    f"(in {', '.join(parts) or 'one part'})", self.path)
         return ids, X
 
 
@@ -178,8 +257,8 @@ def read_test_set(path: str | Path) -> LabeledEmbeddings:
 def read_examples(path: str | Path) -> pd.DataFrame:
     """The labeled example set of a task (LabelName,ImageID,Confidence,OriginalURL,DisplayName)."""
     path = Path(path)
-    frame = _read_csv(path, ["ImageID", "Confidence"], "example set")
-    frame["Confidence"] = binary_labels(frame["Confidence"], path, "Confidence")
+    frame, lines = _read_csv(path, ["ImageID", "Confidence"], "example set")
+    frame["Confidence"] = binary_labels(frame["Confidence"], path, "Confidence", lines)
     return frame
 
 
@@ -214,22 +293,26 @@ def read_debugging_split(path: str | Path, what: str, expected_dim: int | None =
 def read_ground_truth(path: str | Path, train_ids: np.ndarray) -> np.ndarray:
     """Clean labels aligned with the training rows, matched by filename == ImageID."""
     path = Path(path)
-    frame = _read_csv(path, ["ImageID", "hv_label"], "ground truth")
-    labels = binary_labels(frame["hv_label"], path, "hv_label")
+    frame, lines = _read_csv(path, ["ImageID", "hv_label"], "ground truth")
+    labels = binary_labels(frame["hv_label"], path, "hv_label", lines)
     ids = frame["ImageID"].to_numpy(dtype=object)
     seen = pd.Index(ids)
     if seen.has_duplicates:
-        raise ResourceError(f"ground truth lists ImageID {seen[seen.duplicated()][0]!r} twice", path)
+        again = np.flatnonzero(seen.duplicated())[0]
+        first = np.flatnonzero(ids == ids[again])[0]
+        raise ResourceError(f"ground truth lists ImageID {excerpt(ids[again])} again (first on line {lines[first]})",
+                            path, int(lines[again]))
     position = pd.Series(np.arange(len(ids)), index=seen)
     train = pd.Index(train_ids)
     absent = train[~train.isin(seen)]
     if len(absent):
         raise ResourceError(
-            f"ground truth has no label for {len(absent)} training row(s), first {absent[0]!r}", path)
-    extra = seen[~seen.isin(train)]
-    if len(extra):
-        raise ResourceError(
-            f"ground truth holds {len(extra)} row(s) that are not in the training set, first {extra[0]!r}", path)
+            f"ground truth has no label for {len(absent)} training row(s), first {excerpt(absent[0])}", path)
+    outside = ~seen.isin(train)
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise ResourceError(f"ground truth holds {int(outside.sum())} row(s) that are not in the training set, "
+                            f"first {excerpt(ids[row])}", path, int(lines[row]))
     return labels[position.loc[train].to_numpy()]
 
 
@@ -247,6 +330,3 @@ def load_debugging_data(data_id: str, root: Path, train: str, test: str, ground_
         raise ResourceError("ground truth holds only one class; no classifier can be trained", root / ground_truth)
     return DebuggingData(data_id=data_id, train=train_set, clean_labels=clean, test=test_set, val=val_set)
 
-
-def _show(value: object) -> str:
-    return repr(value.item() if isinstance(value, np.generic) else value)

@@ -272,7 +272,7 @@ def _rewrite_train(files, data_id, X=None, labels=None, ids=None):
     ("labels", "aa11_train.parquet: column 'label': row 0 has label 2, expected 0 or 1"),
     ("test_dim", "aa11_test.parquet: column 'encoding': embeddings have dimension 5, expected 12"),
     ("gt_missing", "gt_aa11.csv: ground truth has no label for 1 training row(s)"),
-    ("gt_extra", "gt_aa11.csv: ground truth holds 1 row(s) that are not in the training set, first 'stranger'"),
+    ("gt_extra", "gt_aa11.csv:42: ground truth holds 1 row(s) that are not in the training set, first 'stranger'"),
 ])
 def test_bad_resources_stop_the_task(tmp_path, how, expected, caplog):
     files = DebugFiles(tmp_path)

@@ -162,7 +162,7 @@ def _break(data: SelectionData, how: str):
         for part in pool.glob("*.parquet"):
             part.unlink()
         layout.write_table(pool / "part-00001.parquet", pa.table({"ImageID": ["a"], "vector": [[1.0]]}))
-        return "pool.parquet: candidate pool lacks column(s) embedding"
+        return "part-00001.parquet: candidate pool part lacks column(s) embedding"
     raise AssertionError(how)
 
 
