@@ -40,6 +40,7 @@ def atomic_write_parquet(path: Path, table: pa.Table, row_group_size: int | None
     os.close(fd)
     try:
         pq.write_table(table, tmp, row_group_size=row_group_size, compression="snappy")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; other users (a container's uid) must read the data
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -76,6 +76,7 @@ class HttpSource:
     max_tries: int = 5  # attempts per resource (connection errors, timeouts, 5xx/429), resumed ones included
     backoff_s: float = 1.0  # wait before the 2nd attempt; doubles each time (at most 300 s)
     timeout_s: float = 60.0  # connect and read timeout of each request
+    deadline_s: float = 21600.0  # wall-clock limit per resource (6 h), every attempt and wait included
     max_extracted_bytes: int = 20 * 1024**3  # refuse archives that expand to more than this
     drive_base_url: str = "https://drive.google.com"  # where Drive file links are fetched from
 
@@ -389,6 +390,7 @@ def _check_http(h: HttpSource, active: bool, need: Any) -> None:
     need(h.max_tries >= 1, "download.http.max_tries must be at least 1")
     need(h.backoff_s >= 0, "download.http.backoff_s must not be negative")
     need(h.timeout_s > 0, "download.http.timeout_s must be positive")
+    need(h.deadline_s > 0, "download.http.deadline_s must be positive")
     need(h.max_extracted_bytes >= 1, "download.http.max_extracted_bytes must be positive")
     need(h.drive_base_url.startswith(("http://", "https://")) and "?" not in h.drive_base_url,
          "download.http.drive_base_url: expected an http(s) URL without a query")

@@ -815,3 +815,68 @@ def test_cli_failure_is_one_line_and_exit_2(server, tmp_path, log_lines):
     errors = [line for line in log_lines() if line.startswith("ERROR")]
     assert errors == [f"ERROR download of {server.url('/nope.zip')} failed: HTTP 404 Not Found"]
     assert not (tmp_path / "data" / "selection").exists()
+
+
+# --------------------------------------------------------------------------- hostile servers (issue 15)
+def test_a_trickling_server_is_stopped_by_the_deadline(server, tmp_path):
+    """timeout_s bounds each read; deadline_s bounds the resource, however slowly bytes arrive."""
+
+    def trickle(h: Handler, query: dict) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "35")
+        h.end_headers()
+        try:
+            for _ in range(35):
+                h.wfile.write(b"x")
+                h.wfile.flush()
+                time.sleep(0.1)
+        except (ConnectionError, OSError):
+            pass
+
+    server.routes["/trickle"] = trickle
+    params = params_for([{"url": server.url("/trickle"), "destination": "selection", "path": "t.txt"}],
+                        timeout_s=1, deadline_s=0.8)
+    started = time.monotonic()
+    with pytest.raises(InputError) as info:
+        fetch_resources(params, tmp_path)
+    assert time.monotonic() - started < 2.5  # 35 bytes at 10 bytes/s would take 3.5 s
+    assert "not complete within download.http.deadline_s" in info.value.message
+    assert listing(tmp_path) == []
+
+
+def test_retries_stop_at_the_deadline(server, tmp_path):
+    server.routes["/down"] = failing(100, 503)
+    params = params_for([{"url": server.url("/down"), "destination": "selection", "path": "f.txt"}],
+                        max_tries=50, backoff_s=0.3, deadline_s=1.0)
+    with pytest.raises(InputError) as info:
+        fetch_resources(params, tmp_path)
+    assert server.hits["/down"] < 5 and "no time left for another attempt" in info.value.message
+
+
+@pytest.mark.parametrize("route", ["/missing", "/ok"])
+def test_credentials_in_urls_are_never_printed(server, tmp_path, caplog, capfd, route):
+    server.routes["/ok"] = static(b"data")
+    url = server.url(route).replace("http://", "http://alice:s3cretpw@") + "?access_token=tok123456&x=1"
+    params = params_for(with_pool(server, [{"url": url, "destination": "selection", "path": "f.txt"}]))
+    caplog.set_level(logging.INFO, logger="benchmark")
+    if route == "/missing":
+        with pytest.raises(InputError) as info:
+            fetch_resources(params, tmp_path)
+        assert "alice:***@127.0.0.1" in info.value.message and "access_token=***" in info.value.message
+        shown = info.value.message
+    else:
+        fetch_resources(params, tmp_path)
+        shown = ""
+    out, err = capfd.readouterr()
+    everything = shown + caplog.text + out + err + "".join(
+        p.read_text() for p in (tmp_path / STAGING).glob("*.json"))
+    assert "s3cretpw" not in everything and "tok123456" not in everything
+    assert "alice:***@" in caplog.text
+
+
+def test_redact_keeps_what_is_not_secret():
+    from benchmark.sources.http import redact
+
+    assert redact("https://h.org/a.zip?dl=1") == "https://h.org/a.zip?dl=1"
+    assert redact("https://u:p@h.org:8080/a?X-Amz-Signature=abc&id=3") == "https://u:***@h.org:8080/a?X-Amz-Signature=***&id=3"
+    assert redact("https://token@h.org/a") == "https://***@h.org/a"

@@ -27,10 +27,12 @@ import os
 import re
 import shutil
 import tempfile
-from contextlib import nullcontext
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 import requests
@@ -65,7 +67,48 @@ class _Plan:
 
     @property
     def url(self) -> str:
-        return self.shown or self.resource.url
+        """How logs and errors name it: credentials redacted (never the URL to fetch)."""
+        return self.shown or redact(self.resource.url)
+
+
+SECRET_QUERY_KEYS = re.compile(r"(?i)^(x-amz-.*|.*token.*|.*secret.*|.*password.*|.*signature.*|sig|key|api_?key)$")
+
+
+def redact(url: str) -> str:
+    """The URL as it may be printed: no password, no token-like query values.
+
+    Errors and logs end up in CI logs and shared terminals; a URL carrying
+    credentials (``https://user:pass@host/``, signed links) must not leak them.
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
+        query = "&".join(
+            f"{k}=***" if SECRET_QUERY_KEYS.match(unquote(k)) else (f"{k}={v}" if sep else k)
+            for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item))
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` with every secret part of ``url`` replaced (error messages may quote the URL)."""
+    text = text.replace(url, redact(url))
+    try:
+        parts = urlsplit(url)
+        secrets = [parts.password or ""] + [
+            v for k, _, v in (item.partition("=") for item in parts.query.split("&"))
+            if SECRET_QUERY_KEYS.match(unquote(k))]
+    except ValueError:
+        secrets = []
+    for secret in secrets:
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
 
 
 HANDOFF = "downloads"  # under output_path: <destination>/ holds what a browser fetched, used instead
@@ -81,7 +124,8 @@ def fetch_resources(params: Parameters, data_root: Path) -> list[Path]:
     if not http.resources:
         raise InputError("download.source is http but download.http.resources lists nothing")
     for r in http.resources:  # refuses malformed Drive links before any transfer
-        _plan(r, data_root)
+        with _scrubbed(r.url):
+            _plan(r, data_root)
     staging = data_root / STAGING
     try:
         staging.mkdir(parents=True, exist_ok=True)
@@ -97,10 +141,20 @@ def fetch_resources(params: Parameters, data_root: Path) -> list[Path]:
     with requests.Session() as session:
         session.headers["User-Agent"] = USER_AGENT
         for r, accepted in work:
-            for plan in _expand(r, http, session, data_root, staging, accepted):
-                placed.append(_fetch(plan, http, session, data_root, staging))
+            with _scrubbed(r.url):
+                for plan in _expand(r, http, session, data_root, staging, accepted):
+                    placed.append(_fetch(plan, http, session, data_root, staging))
     check_named_files(params, data_root, {r.destination for r in http.resources})
     return placed
+
+
+@contextmanager
+def _scrubbed(url: str) -> Iterator[None]:
+    """Errors raised inside name ``url`` only with its credentials replaced."""
+    try:
+        yield
+    except InputError as error:
+        raise InputError(_scrub(error.message, url)) from None
 
 
 def handed_over(resources: list[HttpResource],
@@ -203,7 +257,7 @@ def _member_plans(r: HttpResource, members: list[_Member] | list[gdrive.DriveFil
         where = "/".join(p for p in (r.path, m.path if kind == "file" else folder_part) if p)
         url = str(m.local) if m.local is not None else f"https://drive.google.com/file/d/{m.drive_id}/view"
         member = HttpResource(url=url, destination=r.destination, kind=kind, path=where)  # type: ignore[arg-type]
-        plans.append(_plan(member, data_root, shown=f"{r.url} [{m.path}]", drive_id=m.drive_id))
+        plans.append(_plan(member, data_root, shown=f"{redact(r.url)} [{m.path}]", drive_id=m.drive_id))
     return plans
 
 
@@ -236,7 +290,7 @@ def _drive_listing(r: HttpResource, http: HttpSource, session: requests.Session,
         recorded = []
     if recorded and all(_intact(p, data_root, staging) for p in _member_plans(r, recorded, data_root)):
         return recorded
-    log.info("%s: listing the Google Drive folder %s at %s", r.url, folder, http.drive_base_url)
+    log.info("%s: listing the Google Drive folder %s at %s", redact(r.url), folder, http.drive_base_url)
     try:
         listing = gdrive.list_folder(session, folder, http.drive_base_url, http.timeout_s,
                                      handoff=_handoff_hint(data_root, r.destination), max_tries=http.max_tries,
@@ -264,6 +318,7 @@ def _target(plan: _Plan, data_root: Path) -> Path:
 
 def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: Path, staging: Path) -> Path:
     r = plan.resource
+    deadline = time.monotonic() + http.deadline_s  # one deadline for the resource, a second download included
     target = _target(plan, data_root)
     record_path = staging / f"{plan.name}.json"
     record = Manifest.load(record_path)
@@ -283,11 +338,11 @@ def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: 
     if plan.local is not None and r.kind != "file":
         source, done = plan.local, _local(plan, None)  # an archive on this machine is extracted where it is
     else:
-        source, done = part, _download(plan, http, session, part)
+        source, done = part, _download(plan, http, session, part, deadline)
     if plan.accepted and done.sha256 not in plan.accepted and done.resumed:
         log.warning("%s: checksum mismatch after resuming; downloading the whole file again", plan.url)
         part.unlink(missing_ok=True)
-        done = _download(plan, http, session, part)
+        done = _download(plan, http, session, part, deadline)
     if plan.accepted and done.sha256 not in plan.accepted:
         part.unlink(missing_ok=True)
         wanted = " or ".join(sorted(plan.accepted))
@@ -320,7 +375,8 @@ def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: 
     return target
 
 
-def _download(plan: _Plan, http: HttpSource, session: requests.Session, part: Path) -> Transferred:
+def _download(plan: _Plan, http: HttpSource, session: requests.Session, part: Path,
+              deadline: float) -> Transferred:
     r = plan.resource
     if plan.local is not None:
         return _local(plan, part)
@@ -333,7 +389,8 @@ def _download(plan: _Plan, http: HttpSource, session: requests.Session, part: Pa
             return session.get(r.url, headers=headers, stream=True, timeout=http.timeout_s)
         log.info("%s: fetching", plan.url)
     try:
-        return transfer(opener, part, plan.label, http.max_tries, http.backoff_s, checked=bool(plan.accepted))
+        return transfer(opener, part, plan.label, http.max_tries, http.backoff_s, checked=bool(plan.accepted),
+                        deadline=deadline)
     except (TransferError, gdrive.DriveError) as exc:
         raise InputError(f"download of {plan.url} failed: {exc}") from None
 
@@ -371,7 +428,7 @@ def _extract_and_place(plan: _Plan, archive: Path, target: Path, staging: Path, 
     """Extract into a fresh folder next to the staging files; move entries into place when complete."""
     r = plan.resource
     free = shutil.disk_usage(staging).free
-    log.info("%s: extracting (at most %s; %s free)", r.url, human(max_bytes), human(free))
+    log.info("%s: extracting (at most %s; %s free)", plan.url, human(max_bytes), human(free))
     work = Path(tempfile.mkdtemp(prefix=f"extract-{plan.name}-", dir=staging))
     try:
         entries = archives.extract(archive, r.kind, work, max_bytes, r.strip_components)  # type: ignore[arg-type]

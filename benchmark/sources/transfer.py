@@ -29,6 +29,7 @@ from ..logs import log
 CHUNK = 1 << 20
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 MAX_DELAY_S = 300.0
+DEADLINE_SETTING = "download.http.deadline_s"  # named in messages
 
 Opener = Callable[[dict[str, str]], requests.Response]
 
@@ -53,22 +54,27 @@ class Transferred:
 
 
 def transfer(open_response: Opener, part: Path, label: str, max_tries: int, backoff_s: float,
-             checked: bool = True) -> Transferred:
+             checked: bool = True, deadline: float | None = None) -> Transferred:
     """Fetch into ``part`` (resuming what is there); raise TransferError with the cause.
 
     ``checked``: the caller verifies a sha256 afterwards. Without one, a ``.part``
     is only resumed when the server gave a validator for If-Range; otherwise a
     file changed on the server could be spliced unnoticed, so it starts over.
+    ``deadline``: a ``time.monotonic()`` instant by which the whole transfer, attempts
+    and waits included, must be done (a per-read timeout alone lets a server trickle
+    bytes forever).
     """
     validator_file = part.with_name(part.name + ".validator")
     resumed = False
     attempt = 0
     while True:
         attempt += 1
+        if deadline is not None and time.monotonic() > deadline:
+            raise TransferError(f"not complete within {DEADLINE_SETTING}")
         try:
             if part.exists() and not checked and not validator_file.exists():
                 part.unlink()
-            size, digest, from_offset = _attempt(open_response, part, validator_file, label)
+            size, digest, from_offset = _attempt(open_response, part, validator_file, label, deadline)
             resumed = resumed or from_offset > 0
             validator_file.unlink(missing_ok=True)
             return Transferred(digest, size, resumed)
@@ -80,6 +86,8 @@ def transfer(open_response: Opener, part: Path, label: str, max_tries: int, back
             delay = min(backoff_s * 2 ** (attempt - 1), MAX_DELAY_S)
             if isinstance(exc, _Retry) and exc.retry_after is not None:
                 delay = min(max(delay, exc.retry_after), MAX_DELAY_S)
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise TransferError(f"{cause}; no time left for another attempt within {DEADLINE_SETTING}") from None
             log.warning("%s: %s; attempt %d of %d in %.3g s", label, cause, attempt + 1, max_tries, delay)
             time.sleep(delay)
         except requests.RequestException as exc:  # invalid URL, too many redirects, ...
@@ -88,7 +96,8 @@ def transfer(open_response: Opener, part: Path, label: str, max_tries: int, back
             raise TransferError(f"cannot write {exc.filename or part}: {exc.strerror or exc}") from None
 
 
-def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str) -> tuple[int, str, int]:
+def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str,
+             deadline: float | None = None) -> tuple[int, str, int]:
     offset = part.stat().st_size if part.exists() else 0
     headers = {"Accept-Encoding": "identity"}
     if offset:
@@ -137,7 +146,11 @@ def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str
                                     f"({human(total - offset)}), {free} free")
         size = offset
         with open(part, mode) as out, _progress(label, total, offset) as bar:
-            for chunk in response.raw.stream(CHUNK, decode_content=False):
+            # read1: whatever has arrived (each wait bounded by the read timeout), so the
+            # deadline is checked at least once per timeout even when bytes trickle in
+            while chunk := response.raw.read1(CHUNK, decode_content=False):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TransferError(f"not complete within {DEADLINE_SETTING} ({size} bytes received)")
                 out.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
