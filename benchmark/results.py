@@ -13,18 +13,23 @@ deep inside the code that uses it.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import hashlib
 import io
 import math
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import yaml
 
 from .errors import InputError
-from .files import atomic_write_text
 from .workspace import DEBUGGING, SELECTION, is_data_id
 
 RESULTS_FILE = "results.yaml"
@@ -202,15 +207,107 @@ def curves_csv(curves: Curves) -> str:
     return buffer.getvalue()
 
 
+CURRENT = ".current"  # symlink to the folder holding the current set of result files
+SET_PREFIX = ".set-"  # one folder per set, named after a hash of its content
+
+
+def check_output_folder(folder: Path, submission_root: Path | None = None) -> None:
+    """Refuse, before any work, an output folder the results cannot be written into.
+
+    A folder inside the submission folder is refused too: the next run would find the
+    result files there and score them as submissions.
+    """
+    if submission_root is not None and _inside(folder, submission_root):
+        raise InputError(f"output folder is inside the submission folder {submission_root}; choose another", folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("output path exists and is not a folder", folder)
+    for name in (RESULTS_FILE, CURVES_FILE, CURRENT):
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            raise InputError(f"{name} is a folder; move it away or choose another output folder", path)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write into {existing} (permission denied for user id {os.getuid()}); "
+                         "make it writable (chown/chmod) or choose another output folder", folder)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def write_results(folder: Path, results: Results, curves: Curves | None = None) -> list[Path]:
-    """Write results.yaml (and, for debugging, curves.csv first) into ``folder``; return the paths."""
-    written = []
+    """Write results.yaml (and, for debugging, curves.csv) into ``folder`` as one unit; return the paths.
+
+    The files are written into a fresh hidden folder ``.set-<hash>``; the symlink
+    ``.current`` is then switched to it with one atomic rename, and ``results.yaml``
+    and ``curves.csv`` are fixed symlinks through ``.current``. A reader (or a run
+    killed at any moment) sees the old set or the new one, never a mix.
+    """
+    check_output_folder(folder)
+    files = {RESULTS_FILE: dump_yaml(to_document(results)).encode("utf-8")}
     if curves is not None:
-        atomic_write_text(folder / CURVES_FILE, curves_csv(curves))
-        written.append(folder / CURVES_FILE)
-    atomic_write_text(folder / RESULTS_FILE, dump_yaml(to_document(results)))
-    written.append(folder / RESULTS_FILE)
-    return written
+        files[CURVES_FILE] = curves_csv(curves).encode("utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder):
+            _publish(folder, files)
+    except OSError as exc:
+        where = exc.filename or folder
+        raise InputError(f"cannot write the results into {where} ({exc.strerror or type(exc).__name__})",
+                         folder) from None
+    return [folder / name for name in files]
+
+
+def _publish(folder: Path, files: dict[str, bytes]) -> None:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    target = folder / f"{SET_PREFIX}{digest.hexdigest()[:16]}"
+    if not target.is_dir():
+        work = Path(tempfile.mkdtemp(prefix=".tmp-set-", dir=folder))
+        try:
+            for name, data in files.items():
+                with open(work / name, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.chmod(work / name, 0o644)
+            os.chmod(work, 0o755)
+            os.rename(work, target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    _link(folder / CURRENT, target.name)  # the one atomic switch
+    for name in files:
+        wanted = f"{CURRENT}/{name}"
+        link = folder / name
+        if not (link.is_symlink() and os.readlink(link) == wanted):
+            _link(link, wanted)  # first run, or a folder from before sets existed
+    for old in folder.iterdir():
+        if old.name.startswith((SET_PREFIX, ".tmp-set-")) and old.name != target.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _link(path: Path, target: str) -> None:
+    """Point the symlink ``path`` at ``target`` atomically (a temporary link renamed over it)."""
+    tmp = path.with_name(f".tmp-link-{os.getpid()}-{path.name}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Serialize writers into one folder (a concurrent run must not delete the set just published)."""
+    with open(folder / ".lock", "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- reading

@@ -11,9 +11,10 @@ submissions and the plot task use the same names and writers.
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -21,7 +22,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .csvrows import CsvProblem, records
+from .errors import InputError, excerpt
 from .files import atomic_write_text
 
 TIME_PREFIX = "time_"
@@ -51,11 +53,67 @@ def require_folder(path: Path) -> None:
                          else "submission path is not a folder", path)
 
 
-def read_text(path: Path, what: str) -> str:
-    """UTF-8 text of a submission file; empty, binary and non-UTF-8 files are errors."""
-    if not path.is_file():
-        raise InputError(f"{what} not found" if not path.exists() else f"{what} is not a file", path)
-    data = path.read_bytes()
+# Bounded reads: the largest file each format allows, derived from its limits.
+BYTES_PER_TRAINING_ROW = 1024  # an ImageID is 16 characters; extra columns are allowed but not essays
+BYTES_PER_ORDER_LINE = 64  # an index of a few digits plus surrounding spaces
+MAX_TIME_FILE_BYTES = 4096
+MAX_INDEX_DIGITS = 18  # any real training set index fits; longer tokens are refused before int()
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def leaves_root(path: Path, root: Path) -> bool:
+    """True when ``path`` (through any symbolic links) resolves outside the submission root."""
+    return not _inside(os.path.realpath(path), os.path.realpath(root))
+
+
+def read_bytes(path: Path, what: str, root: Path, max_bytes: int) -> bytes:
+    """The bytes of a submission file, refused in one line *before any read* when it is not a
+    regular file inside ``root`` (symbolic links leaving it, devices, FIFOs) or is larger than
+    its format allows; at most ``max_bytes`` are ever read.
+
+    Results are published: a link to a file elsewhere must never put that file's
+    content into an error message, and a hostile file must not exhaust memory.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{what} not found" if not os.path.islink(path)
+                         else f"{what} is a symbolic link to nothing", path) from None
+    except OSError as exc:
+        raise InputError(f"{what} cannot be read ({exc.strerror or type(exc).__name__})", path) from None
+    if leaves_root(path, root):
+        raise InputError(f"{what} is a symbolic link leading outside the submission folder; refused", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{what} is {_kind(st.st_mode)}, expected a regular file; refused", path)
+    if st.st_size > max_bytes:
+        raise InputError(f"{what} is {st.st_size} bytes, more than the {max_bytes} its format allows", path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+                raise InputError(f"{what} is not a regular file; refused", path)
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{what} cannot be read ({exc.strerror or type(exc).__name__})", path) from None
+    if len(data) > max_bytes:
+        raise InputError(f"{what} is more than the {max_bytes} bytes its format allows", path)
+    return data
+
+
+def read_text(path: Path, what: str, root: Path | None = None, max_bytes: int = 1 << 20) -> str:
+    """UTF-8 text of a submission file (see :func:`read_bytes`); empty, binary and non-UTF-8 files are errors."""
+    data = read_bytes(path, what, path.parent if root is None else root, max_bytes)
     if not data.strip():
         raise InputError("file is empty", path)
     if b"\x00" in data:
@@ -79,44 +137,43 @@ class SelectionCsv:
     lines: list[int]  # 1-based file line of each row, for error messages
 
 
-def read_selection_csv(path: Path, max_rows: int) -> SelectionCsv:
+def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> SelectionCsv:
     """Parse ``ImageID,Confidence`` rows (extra columns ignored), rejecting every malformed row."""
-    text = read_text(path, "training set file")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    text = read_text(path, "training set file", root, (max_rows + 1) * BYTES_PER_TRAINING_ROW)
+    rows = records(io.StringIO(text, newline=""))
     try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV ({exc})", path, 1) from None
+        _, header = next(rows)
+    except StopIteration:
+        raise InputError("file is empty", path) from None
+    except CsvProblem as problem:
+        raise InputError(problem.problem, path, problem.line) from None
     names = [h.strip() for h in header]
     if "ImageID" not in names or "Confidence" not in names:
-        raise InputError(f"header must be ImageID,Confidence, found {','.join(names)[:80]!r}", path, 1)
+        raise InputError(f"header must be ImageID,Confidence, found {excerpt(','.join(names), 80)}", path, 1)
     id_col, label_col = names.index("ImageID"), names.index("Confidence")
     ids: list[str] = []
     labels: list[int] = []
     lines: list[int] = []
     first_line: dict[str, int] = {}
     try:
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue  # blank line
+        for line, row in rows:
             if len(row) <= max(id_col, label_col):
                 raise InputError(f"row has {len(row)} field(s), expected ImageID and Confidence", path, line)
             image_id, label = row[id_col].strip(), row[label_col].strip()
             if not image_id:
                 raise InputError("missing ImageID", path, line)
             if label not in ("0", "1"):
-                raise InputError(f"Confidence {label!r} is not 0 or 1", path, line)
+                raise InputError(f"Confidence {excerpt(label)} is not 0 or 1", path, line)
             if image_id in first_line:
-                raise InputError(f"ImageID {image_id!r} repeats line {first_line[image_id]}", path, line)
+                raise InputError(f"ImageID {excerpt(image_id)} repeats line {first_line[image_id]}", path, line)
             if len(ids) == max_rows:
                 raise InputError(f"more than {max_rows} rows, the limit for a training set", path, line)
             first_line[image_id] = line
             ids.append(image_id)
             labels.append(int(label))
             lines.append(line)
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV ({exc})", path, reader.line_num) from None
+    except CsvProblem as problem:
+        raise InputError(problem.problem, path, problem.line) from None
     if not ids:
         raise InputError("training set has a header but no rows", path)
     return SelectionCsv(path=path, image_ids=ids, labels=np.asarray(labels, dtype=np.int64), lines=lines)
@@ -135,9 +192,9 @@ def split_debugging_name(filename: str, data_ids: Iterable[str]) -> tuple[str, s
     return None
 
 
-def read_ordering(path: Path, n_train: int) -> np.ndarray:
+def read_ordering(path: Path, n_train: int, root: Path | None = None) -> np.ndarray:
     """Distinct 0-based training-row indices, one per line; blank lines and whitespace tolerated."""
-    text = read_text(path, "ordering file")
+    text = read_text(path, "ordering file", root, max(n_train, 1) * BYTES_PER_ORDER_LINE + 4096)
     order: list[int] = []
     first_line: dict[int, int] = {}
     for line_no, raw in enumerate(text.splitlines(), start=1):
@@ -145,7 +202,10 @@ def read_ordering(path: Path, n_train: int) -> np.ndarray:
         if not token:
             continue
         if not (token.isascii() and token.isdigit()):
-            raise InputError(f"{token[:40]!r} is not a non-negative integer index", path, line_no)
+            raise InputError(f"{excerpt(token)} is not a non-negative integer index", path, line_no)
+        if len(token) > MAX_INDEX_DIGITS:
+            raise InputError(f"index of {len(token)} digits is out of range: the training set has {n_train} rows",
+                             path, line_no)
         index = int(token)
         if index >= n_train:
             raise InputError(f"index {index} is out of range: the training set has {n_train} rows", path, line_no)
@@ -156,18 +216,18 @@ def read_ordering(path: Path, n_train: int) -> np.ndarray:
     return np.asarray(order, dtype=np.int64)
 
 
-def read_time(path: Path) -> float:
+def read_time(path: Path, root: Path | None = None) -> float:
     """Seconds a method took, from ``time_<data_id>_<method>.txt``: one finite non-negative number."""
-    text = read_text(path, "time file")
+    text = read_text(path, "time file", root, MAX_TIME_FILE_BYTES)
     tokens = text.split()
     if len(tokens) != 1:
         raise InputError(f"expected one number of seconds, found {len(tokens)} values", path)
     try:
         seconds = float(tokens[0])
     except ValueError:
-        raise InputError(f"{tokens[0][:40]!r} is not a number of seconds", path) from None
+        raise InputError(f"{excerpt(tokens[0])} is not a number of seconds", path) from None
     if not math.isfinite(seconds) or seconds < 0:
-        raise InputError(f"{tokens[0]!r} is not a finite non-negative number of seconds", path)
+        raise InputError(f"{excerpt(tokens[0])} is not a finite non-negative number of seconds", path)
     return seconds
 
 
@@ -205,24 +265,40 @@ class Found:
     stray: list[InputError] = field(default_factory=list)
 
 
+def _listing(folder: Path) -> list[Path]:
+    """The sorted entries of a folder; an unreadable folder is one InputError."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"folder cannot be read ({exc.strerror or type(exc).__name__})", folder) from None
+
+
 def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) -> Found:
     """Every ``<name>/`` folder under ``root`` with its parsed ``<Task>.csv`` files."""
     require_folder(root)
     expected = {training_set_file(task): task for task in tasks}
     found = Found()
-    for entry in sorted(root.iterdir()):
+    for entry in _listing(root):
         if _hidden(entry):
+            continue
+        if leaves_root(entry, root):
+            found.stray.append(InputError("a symbolic link leading outside the submission folder; refused", entry))
             continue
         if not entry.is_dir():
             found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
             continue
-        for inner in sorted(entry.iterdir()):
+        try:
+            inside = _listing(entry)
+        except InputError as error:
+            found.submissions.append(SelectionSubmission(entry.name, {task: error for task in sorted(tasks)}))
+            continue
+        for inner in inside:
             if not _hidden(inner) and inner.name not in expected:
                 found.stray.append(InputError(f"not the training set of a task ({', '.join(sorted(tasks))})", inner))
         parts: dict[str, SelectionCsv | InputError] = {}
         for task in sorted(tasks):
             try:
-                parts[task] = read_selection_csv(entry / training_set_file(task), max_rows)
+                parts[task] = read_selection_csv(entry / training_set_file(task), max_rows, root)
             except InputError as error:
                 parts[task] = error
         found.submissions.append(SelectionSubmission(entry.name, parts))
@@ -237,7 +313,7 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
     data_ids = sorted(n_train)
     files: dict[str, dict[str, Path]] = {}
     found = Found()
-    entries = sorted(p for p in root.iterdir() if not _hidden(p))
+    entries = [p for p in _listing(root) if not _hidden(p)]
     names = {p.name for p in entries}
     for path in entries:
         if path.name.startswith(TIME_PREFIX) and path.name[len(TIME_PREFIX):] in names:
@@ -259,9 +335,10 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
             try:
                 if data_id not in files[method]:
                     raise InputError(f"no ordering for data_id {data_id}", path)
-                order = read_ordering(path, n_train[data_id])
+                order = read_ordering(path, n_train[data_id], root)
                 time_path = root / time_file(data_id, method)
-                orderings[data_id] = Ordering(path, order, read_time(time_path) if time_path.exists() else None)
+                seconds = read_time(time_path, root) if os.path.lexists(time_path) else None
+                orderings[data_id] = Ordering(path, order, seconds)
             except InputError as error:
                 orderings[data_id] = error
         found.submissions.append(DebuggingSubmission(method, orderings))

@@ -170,7 +170,89 @@ def _scheduler_unreachable(ws: Path) -> list[str]:
     return _args(ws, "evaluate_debugging")
 
 
+SECRET = "root:x:0:0:secret-line-that-must-not-leak"
+
+
+def _secret_file(ws: Path) -> Path:
+    path = ws.parent / "secret.txt"
+    path.write_text(SECRET + "\n")
+    return path
+
+
+def _submission_file(rel: str, make: Callable[[Path, Path], None], task: str) -> Callable[[Path], list[str]]:
+    """Replace the submission file ``rel`` (under submissions/) by what ``make(path, ws)`` puts there."""
+    def setup(ws: Path) -> list[str]:
+        path = ws / "submissions" / rel
+        path.unlink()
+        make(path, ws)
+        return _args(ws, task)
+    return setup
+
+
+def _link_to_secret(path: Path, ws: Path) -> None:
+    path.symlink_to(_secret_file(ws))
+
+
+def _fifo(path: Path, ws: Path) -> None:
+    os.mkfifo(path)
+
+
+def _sparse(size: int) -> Callable[[Path, Path], None]:
+    def make(path: Path, ws: Path) -> None:
+        with open(path, "wb") as handle:
+            handle.write(b"ImageID,Confidence\n")
+            handle.truncate(size)
+    return make
+
+
+def _text(text: str) -> Callable[[Path, Path], None]:
+    def make(path: Path, ws: Path) -> None:
+        path.write_text(text)
+    return make
+
+
+def _output(kind: str) -> Callable[[Path], list[str]]:
+    def setup(ws: Path) -> list[str]:
+        out = ws / "results" / "selection"
+        if kind == "file":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("not a folder")
+        elif kind == "results folder":
+            (out / "results.yaml").mkdir(parents=True)
+        elif kind == "inside submissions":
+            out = ws / "submissions" / "selection" / "results"
+        return _args(ws, "evaluate_selection", output_path=str(out))
+    return setup
+
+
+FIVE, D1V7 = "selection/random_500/Five.csv", "debugging/d1v7_random.txt"
+
 BAD_INPUTS: list[tuple[str, Callable[[Path], list[str]], int, str]] = [
+    ("training set linked outside", _submission_file(FIVE, _link_to_secret, "evaluate_selection"), 1,
+     "Five.csv: training set file is a symbolic link leading outside the submission folder; refused"),
+    ("ordering linked outside", _submission_file(D1V7, _link_to_secret, "evaluate_debugging"), 1,
+     "d1v7_random.txt: ordering file is a symbolic link leading outside the submission folder; refused"),
+    ("time file linked outside", _submission_file("debugging/time_d1v7_random.txt", _link_to_secret,
+                                                  "evaluate_debugging"), 1,
+     "time_d1v7_random.txt: time file is a symbolic link leading outside the submission folder; refused"),
+    ("training set is a fifo", _submission_file(FIVE, _fifo, "evaluate_selection"), 1,
+     "Five.csv: training set file is a FIFO, expected a regular file; refused"),
+    ("training set is huge", _submission_file(FIVE, _sparse(3 << 30), "evaluate_selection"), 1,
+     "Five.csv: training set file is 3221225472 bytes, more than the 1025024 its format allows"),
+    ("ordering is huge", _submission_file(D1V7, _sparse(200 << 20), "evaluate_debugging"), 1,
+     "d1v7_random.txt: ordering file is 209715200 bytes, more than the 16896 its format allows"),
+    ("index of 5000 digits", _submission_file(D1V7, _text("3\n" + "7" * 5000 + "\n"), "evaluate_debugging"), 1,
+     "d1v7_random.txt:2: index of 5000 digits is out of range: the training set has 200 rows"),
+    ("long bad token", _submission_file(D1V7, _text("3\n" + "x" * 5000 + "\n"), "evaluate_debugging"), 1,
+     "d1v7_random.txt:2: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'… (5000 chars) is not a non-negative integer index"),
+    ("unterminated quote in a training set", _submission_file(
+        FIVE, _text("ImageID,Confidence\na,1\nb,0\nc,1\n\"d,1\n" + "e,0\n" * 500), "evaluate_selection"), 1,
+     "Five.csv:5: a quote opened in this record never closes"),
+    ("output folder is a file", _output("file"), 2, "selection: output path exists and is not a folder"),
+    ("results.yaml is a folder", _output("results folder"), 2,
+     "results.yaml: results.yaml is a folder; move it away or choose another output folder"),
+    ("output inside the submissions", _output("inside submissions"), 2,
+     "output folder is inside the submission folder"),
     ("duplicate key", _params_text("selection:\n  max_train_size: 5\n  max_train_size: 3\n"), 2,
      "parameters.yaml:3: invalid YAML: duplicate key 'max_train_size' on lines 2 and 3"),
     ("deep nesting", _params_text("selection: " + "[" * 5000 + "]" * 5000 + "\n"), 2,
@@ -235,6 +317,9 @@ def test_no_bad_input_prints_a_traceback(demo_template, tmp_path, capfd, caplog)
             problems.append("traceback")
         if len(errors) != 1 or "\n" in errors[0] or text not in errors[0]:
             problems.append(f"errors {errors!r}")
+        results = Path(argv[-1].split("=", 1)[1]) / "results.yaml"
+        if results.is_file() and SECRET.split(":")[-1] in results.read_text():
+            problems.append("the linked file's content leaked into results.yaml")
         if problems:
             failures.append(f"{name}: {'; '.join(problems)}")
     assert not failures, "\n".join(failures)
@@ -422,12 +507,22 @@ def _as_other_user() -> list[str] | None:
     return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
-def test_unreadable_parameters_file_as_another_user(demo_template, tmp_path_factory):
+@pytest.fixture
+def shared_dir():
+    """A folder every user can traverse (pytest's own tmp_path is private to its user)."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="hostile-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_unreadable_parameters_file_as_another_user(demo_template, shared_dir):
     prefix = _as_other_user()
     if prefix is None:
         pytest.skip("running as root without setpriv: cannot drop to another uid")
-    base = Path(tmp_path_factory.mktemp("shared"))
-    base.chmod(0o755)
+    base = shared_dir
     ws = _copy(demo_template, base)
     for path in [ws, *ws.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -438,3 +533,50 @@ def test_unreadable_parameters_file_as_another_user(demo_template, tmp_path_fact
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert lines == [f"ERROR {ws}/parameters.yaml: cannot read the parameters file (Permission denied)"]
+
+
+def test_unreadable_inputs_and_unwritable_output_as_another_user(demo_template, shared_dir):
+    """PermissionError anywhere is one line: a submission file (that submission invalid), an output folder (exit 2)."""
+    prefix = _as_other_user()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: cannot drop to another uid")
+    base = shared_dir
+    ws = _copy(demo_template, base)
+    for path in [ws, *ws.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (ws / "results").mkdir(mode=0o777)
+    (ws / "results").chmod(0o777)
+    five = ws / "submissions" / FIVE
+    five.chmod(0o000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(base)}
+    done = subprocess.run([*prefix, PYTHON, "-m", "benchmark", *_args(ws, "evaluate_selection")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert errors == [f"ERROR {five}: training set file cannot be read (Permission denied)"]
+    shutil.rmtree(ws / "results" / "selection")
+    (ws / "results").chmod(0o755)  # owned by root: the other user cannot write there
+    done = subprocess.run([*prefix, PYTHON, "-m", "benchmark", *_args(ws, "evaluate_selection")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"ERROR {ws}/results/selection: cannot write into {ws}/results (permission denied")
+
+
+def test_result_files_change_together(demo_template, tmp_path):
+    """results.yaml and curves.csv are links through one switch: a set is replaced as a unit."""
+    ws = _copy(demo_template, tmp_path)
+    out = ws / "results" / "debugging"
+    assert cli.main(_args(ws, "evaluate_debugging")) == 0
+    first = {name: (out / name).read_bytes() for name in ("results.yaml", "curves.csv")}
+    assert os.readlink(out / "results.yaml") == ".current/results.yaml"
+    assert os.readlink(out / "curves.csv") == ".current/curves.csv"
+    first_set = os.readlink(out / ".current")
+    (ws / "submissions" / "debugging" / "d1v7_random.txt").write_text("0\n1\n2\n")
+    assert cli.main(_args(ws, "evaluate_debugging")) == 0
+    second_set = os.readlink(out / ".current")
+    assert second_set != first_set and not (out / first_set).exists()  # the old set is removed
+    assert sorted(p.name for p in (out / second_set).iterdir()) == ["curves.csv", "results.yaml"]
+    assert all((out / name).read_bytes() != first[name] for name in first)
+    assert sorted(p.name for p in out.iterdir()) == sorted([".current", ".lock", second_set, "curves.csv",
+                                                            "results.yaml"])

@@ -19,7 +19,7 @@ from ..execution import backend_for
 from ..logs import log
 from ..parameters import DebuggingDataset, Parameters, load_parameters
 from ..resources import DebuggingData, load_debugging_data
-from ..results import DEBUGGING_FORMAT, Curves, DataIdSummary, Results, submission_result, write_results
+from ..results import DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder, submission_result, write_results
 from ..submissions import Found, Ordering, find_debugging_submissions
 from ..workspace import DEBUGGING
 from . import report
@@ -27,6 +27,7 @@ from . import report
 
 def run(data_path: str, submission_path: str, parameters_file: str, output_path: str) -> int:
     params = load_parameters(parameters_file)
+    check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results, curves = evaluate(params, Path(data_path), Path(submission_path), progress=True)
     for path in write_results(Path(output_path), results, curves):
         log.info("wrote %s", path)

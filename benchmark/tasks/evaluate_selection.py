@@ -19,7 +19,7 @@ from ..execution import aligned, backend_for
 from ..logs import log
 from ..parameters import Parameters, SelectionTask, load_parameters
 from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
-from ..results import SELECTION_FORMAT, Results, submission_result, write_results
+from ..results import SELECTION_FORMAT, Results, check_output_folder, submission_result, write_results
 from ..selection import SelectionMetrics, score_training_set
 from ..submissions import Found, SelectionCsv, find_selection_submissions
 from ..workspace import SELECTION
@@ -28,6 +28,7 @@ from . import report
 
 def run(data_path: str, submission_path: str, parameters_file: str, output_path: str) -> int:
     params = load_parameters(parameters_file)
+    check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results = evaluate(params, Path(data_path), Path(submission_path))
     for path in write_results(Path(output_path), results):
         log.info("wrote %s", path)
