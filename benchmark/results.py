@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import fcntl
 import hashlib
 import io
@@ -30,6 +31,8 @@ import numpy as np
 import yaml
 
 from .errors import InputError
+from .files import atomic_write_bytes
+from .logs import log
 from .workspace import DEBUGGING, SELECTION, is_data_id
 
 RESULTS_FILE = "results.yaml"
@@ -128,6 +131,7 @@ class Results:
     settings: dict[str, Any]
     submissions: dict[str, SubmissionResult]  # sorted by name
     data_ids: dict[str, dict[str, Any]] = field(default_factory=dict)  # debugging: data_id -> DataIdSummary fields
+    ignored: dict[str, str] = field(default_factory=dict)  # stray file (relative to the submission folder) -> why
     leaderboard: LeaderboardMetric | None = None  # None: the format's default
     path: Path | None = None  # where it was read from
 
@@ -171,6 +175,7 @@ def to_document(results: Results) -> dict[str, Any]:
     doc["submissions"] = {
         name: {"valid": s.valid, metric.key: s.metric, "errors": list(s.errors), fmt.parts_key: s.parts}
         for name, s in sorted(results.submissions.items())}
+    doc["ignored"] = dict(sorted(results.ignored.items()))
     return doc
 
 
@@ -221,7 +226,7 @@ def check_output_folder(folder: Path, submission_root: Path | None = None) -> No
         raise InputError(f"output folder is inside the submission folder {submission_root}; choose another", folder)
     if folder.exists() and not folder.is_dir():
         raise InputError("output path exists and is not a folder", folder)
-    for name in (RESULTS_FILE, CURVES_FILE, CURRENT):
+    for name in (RESULTS_FILE, CURVES_FILE):
         path = folder / name
         if path.is_dir() and not path.is_symlink():
             raise InputError(f"{name} is a folder; move it away or choose another output folder", path)
@@ -253,7 +258,13 @@ def write_results(folder: Path, results: Results, curves: Curves | None = None) 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder):
-            _publish(folder, files)
+            if _symlinks_work(folder):
+                _publish(folder, files)
+            else:
+                log.warning("%s: this file system has no symbolic links, so the result files are replaced one "
+                            "after the other (an interrupted run may leave a new curves.csv beside an old "
+                            "results.yaml)", folder)
+                _write_plain(folder, files)
     except OSError as exc:
         where = exc.filename or folder
         raise InputError(f"cannot write the results into {where} ({exc.strerror or type(exc).__name__})",
@@ -280,14 +291,44 @@ def _publish(folder: Path, files: dict[str, bytes]) -> None:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-    _link(folder / CURRENT, target.name)  # the one atomic switch
-    for name in files:
+    current = folder / CURRENT
+    if current.is_dir() and not current.is_symlink():
+        shutil.rmtree(current)  # a copy made with links followed (cp -rL): its files are plain, this is spare
+    _link(current, target.name)  # the one atomic switch
+    for name in sorted(files, key=lambda n: n == RESULTS_FILE):
         wanted = f"{CURRENT}/{name}"
         link = folder / name
         if not (link.is_symlink() and os.readlink(link) == wanted):
-            _link(link, wanted)  # first run, or a folder from before sets existed
+            _link(link, wanted)  # first run over plain files (older runs, copies): once, results.yaml last
+    for old in folder.iterdir():  # earlier sets and what killed runs left (writers hold the lock)
+        if old.is_symlink() and (old.name.startswith((".tmp-link-", ".tmp-probe-")) or (
+                old.name not in files and os.readlink(old).startswith(f"{CURRENT}/"))):
+            old.unlink()  # a link of a killed run, or a result file the new set does not have
+        elif old.name.startswith((SET_PREFIX, ".tmp-set-")) and old.name != target.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _symlinks_work(folder: Path) -> bool:
+    """False on file systems without symbolic links (some network and Windows shares)."""
+    probe = folder / f".tmp-probe-{os.getpid()}"
+    try:
+        probe.unlink(missing_ok=True)
+        os.symlink(CURRENT, probe)
+    except OSError as exc:
+        if exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL):
+            return False
+        raise
+    probe.unlink()
+    return True
+
+
+def _write_plain(folder: Path, files: dict[str, bytes]) -> None:
+    """Each file renamed into place, results.yaml last; no set folders left behind."""
+    for name in sorted(files, key=lambda n: n == RESULTS_FILE):
+        atomic_write_bytes(folder / name, files[name])
+    (folder / CURRENT).unlink(missing_ok=True)
     for old in folder.iterdir():
-        if old.name.startswith((SET_PREFIX, ".tmp-set-")) and old.name != target.name:
+        if old.name.startswith((SET_PREFIX, ".tmp-set-")):
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -362,6 +403,8 @@ def read_results(path: Path, kind: str) -> Results | None:
             parts[part] = {m: check.number(check.required(values, m, pwhere), f"{pwhere}.{m}",
                                            nullable=m in fmt.nullable) for m in fmt.part_metrics}
         submissions[name] = SubmissionResult(name, valid, metric, tuple(errors), parts)
+    ignored = {name: check.string(why, f"ignored.{name}")
+               for name, why in sorted(check.mapping(top.get("ignored", {}), "ignored").items())}
     data_ids: dict[str, dict[str, Any]] = {}
     if kind == DEBUGGING:
         for data_id, summary in sorted(check.mapping(check.required(top, "data_ids", ""), "data_ids").items()):
@@ -377,7 +420,7 @@ def read_results(path: Path, kind: str) -> Results | None:
             unknown = sorted(set(sub.parts) - set(data_ids))
             if unknown:
                 raise InputError(f"submissions.{sub.name}.data_ids.{unknown[0]}: not listed under data_ids", path)
-    return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids,
+    return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids, ignored=ignored,
                    leaderboard=ranking, path=path)
 
 

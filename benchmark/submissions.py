@@ -265,6 +265,14 @@ class Found:
     stray: list[InputError] = field(default_factory=list)
 
 
+def ignored_files(found: Found, root: Path) -> dict[str, str]:
+    """The stray files, each once: its path relative to the submission folder -> why it is not scored.
+
+    Relative, so results.yaml reads the same wherever the folder is mounted.
+    """
+    return {Path(os.path.relpath(error.path or root, root)).as_posix(): error.problem for error in found.stray}
+
+
 def _listing(folder: Path) -> list[Path]:
     """The sorted entries of a folder; an unreadable folder is one InputError."""
     try:

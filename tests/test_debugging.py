@@ -248,6 +248,8 @@ def test_misnamed_file_and_missing_data_id(tmp_path, caplog):
     res = files.results()["submissions"]
     # stray files are reported, never scored as submissions
     assert sorted(res) == ["only"]
+    why = "file name is not <data_id>_<method>.txt for a known data_id (aa11, bb22)"
+    assert files.results()["ignored"] == {"README": why, "zz99_method.txt": why}
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert f"ignored {files.subs / 'zz99_method.txt'}: file name is not <data_id>_<method>.txt for a known data_id " \
            "(aa11, bb22)" in warnings

@@ -1,6 +1,12 @@
 """benchmark.results: what the evaluations write is exactly what the readers return."""
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+import subprocess
+import tarfile
+
 import numpy as np
 import pytest
 
@@ -52,3 +58,73 @@ def test_a_data_id_with_an_underscore_is_refused_by_the_reader(tmp_path):
     (tmp_path / "results.yaml").write_text("data_ids: {a_b: {}}\nsubmissions: {}\n")
     with pytest.raises(InputError, match="data_ids.a_b: a data_id is letters, digits and -"):
         read_results(tmp_path / "results.yaml", "debugging")
+
+
+def _debugging_results(score: float) -> tuple[Results, list]:
+    metric = DEBUGGING_FORMAT.metric()
+    part = {m: score for m in DEBUGGING_FORMAT.part_metrics} | {"fixes_to_target": None, "valuation_time_s": None}
+    summary = {"n_train": 2, "n_mislabeled": 1, "n_test": 4, "before_acc": 0.5, "clean_acc": 1.0,
+               "target_acc": 0.95, "fits": 2}
+    results = Results(DEBUGGING_FORMAT, {}, {"m": submission_result("m", {"d-1": part}, metric)},
+                      data_ids={"d-1": summary}, ignored={"notes/README.md": "not an ordering file"})
+    return results, [("m", "d-1", np.array([0.5, score, 1.0]))]
+
+
+def _read_set(folder) -> tuple[float, tuple[float, ...]]:
+    back = read_results(folder / "results.yaml", "debugging")
+    return back.submissions["m"].metric, read_curves(folder / "curves.csv", back)[("m", "d-1")].accuracy
+
+
+@pytest.mark.parametrize("copy", [
+    ["cp", "-r"], ["cp", "-a"], ["cp", "-rL"], "copytree", "tar",
+])
+def test_a_result_set_survives_being_copied(tmp_path, copy):
+    """Relative links: cp -r/-a (links kept), cp -rL and copytree (links followed) and tar all give readable sets."""
+    out = tmp_path / "results" / "debugging"
+    for score in (0.25, 0.75):  # the second set replaces the first
+        write_results(out, *_debugging_results(score))
+    assert _read_set(out) == (0.75, (0.5, 0.75, 1.0))
+    assert read_results(out / "results.yaml", "debugging").ignored == {"notes/README.md": "not an ordering file"}
+    target = tmp_path / "copy"
+    if copy == "copytree":
+        shutil.copytree(tmp_path / "results", target)
+    elif copy == "tar":
+        archive = tmp_path / "r.tar"
+        with tarfile.open(archive, "w") as tar:
+            tar.add(tmp_path / "results", arcname="results")
+        with tarfile.open(archive) as tar:
+            tar.extractall(target, filter="data")
+        target = target / "results"
+    else:
+        subprocess.run([*copy, str(tmp_path / "results"), str(target)], check=True)
+    assert _read_set(target / "debugging") == (0.75, (0.5, 0.75, 1.0))
+    # the copy is a results folder like any other: the next run publishes into it
+    write_results(target / "debugging", *_debugging_results(0.5))
+    assert _read_set(target / "debugging") == (0.5, (0.5, 0.5, 1.0))
+
+
+def test_without_symbolic_links_the_files_are_plain(tmp_path, monkeypatch, caplog):
+    """A file system without links (some shares): plain files, results.yaml last, a warning; sets come back later."""
+    out = tmp_path / "debugging"
+    write_results(out, *_debugging_results(0.25))  # a set exists from an earlier run
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "symlink", no_links)
+        write_results(out, *_debugging_results(0.75))
+    assert "has no symbolic links" in caplog.text
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "curves.csv", "results.yaml"]
+    assert not (out / "results.yaml").is_symlink() and _read_set(out) == (0.75, (0.5, 0.75, 1.0))
+    write_results(out, *_debugging_results(0.5))
+    assert os.readlink(out / "results.yaml") == ".current/results.yaml" and _read_set(out) == (0.5, (0.5, 0.5, 1.0))
+
+
+def test_a_result_file_the_new_set_lacks_is_not_left_dangling(tmp_path):
+    out = tmp_path / "out"
+    write_results(out, *_debugging_results(0.25))
+    selection = Results(SELECTION_FORMAT, {}, {"a": submission_result("a", {"T": _selection_part(0.5)},
+                                                                      SELECTION_FORMAT.metric())})
+    write_results(out, selection)
+    assert not os.path.lexists(out / "curves.csv")
+    assert read_results(out / "results.yaml", "selection").submissions["a"].metric == 0.5

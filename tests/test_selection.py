@@ -202,6 +202,9 @@ def test_stray_files_are_reported_and_never_scored(selection_data: SelectionData
     assert selection_data.evaluate() == 0
     results = yaml.safe_load((selection_data.root / "results" / "results.yaml").read_text())
     assert sorted(results["submissions"]) == ["good"]
+    # listed once in results.yaml too, relative to the submission folder (the same wherever it is mounted)
+    assert results["ignored"] == {"good/README.md": "not the training set of a task (Alpha, Beta)",
+                                  "notes.txt": "not a submission folder (expected <submission_name>/<Task>.csv)"}
     warnings = sorted(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert warnings == [
         f"ignored {selection_data.submissions / 'good' / 'README.md'}: not the training set of a task (Alpha, Beta)",

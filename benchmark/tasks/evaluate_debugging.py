@@ -20,7 +20,7 @@ from ..logs import log
 from ..parameters import DebuggingDataset, Parameters, load_parameters
 from ..resources import DebuggingData, load_debugging_data
 from ..results import DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder, submission_result, write_results
-from ..submissions import Found, Ordering, find_debugging_submissions
+from ..submissions import Found, Ordering, find_debugging_submissions, ignored_files
 from ..workspace import DEBUGGING
 from . import report
 
@@ -40,6 +40,7 @@ class DebuggingInputs:
     datasets: dict[str, DebuggingData]  # data_id -> resources, in data_id order
     found: Found  # DebuggingSubmission items and stray files
     specs: dict[str, DebuggingDataset]  # data_id -> its files under data/debugging, as resolved
+    ignored: dict[str, str]  # stray files relative to the submission folder -> why (results.yaml lists them)
 
 
 def gather(params: Parameters, data_root: Path, submission_root: Path) -> DebuggingInputs:
@@ -52,7 +53,7 @@ def gather(params: Parameters, data_root: Path, submission_root: Path) -> Debugg
     found = find_debugging_submissions(submission_root, {d: len(data.train.y) for d, data in datasets.items()})
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
-    return DebuggingInputs(datasets, found, specs)
+    return DebuggingInputs(datasets, found, specs, ignored_files(found, submission_root))
 
 
 # --------------------------------------------------------------------------- score
@@ -111,7 +112,8 @@ def build(params: Parameters, inputs: DebuggingInputs, scores: DebuggingScores) 
                 "data_ids_discovered": not dbg.data_ids,
                 "data_ids": {d: asdict(spec) for d, spec in sorted(inputs.specs.items())}}
     return Results(DEBUGGING_FORMAT, settings, submissions,
-                   data_ids={d: asdict(s) for d, s in sorted(scores.summaries.items())}, leaderboard=metric)
+                   data_ids={d: asdict(s) for d, s in sorted(scores.summaries.items())}, ignored=inputs.ignored,
+                   leaderboard=metric)
 
 
 def evaluate(params: Parameters, data_root: Path, submission_root: Path,

@@ -21,7 +21,7 @@ from ..parameters import Parameters, SelectionTask, load_parameters
 from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
 from ..results import SELECTION_FORMAT, Results, check_output_folder, submission_result, write_results
 from ..selection import SelectionMetrics, score_training_set
-from ..submissions import Found, SelectionCsv, find_selection_submissions
+from ..submissions import Found, SelectionCsv, find_selection_submissions, ignored_files
 from ..workspace import SELECTION
 from . import report
 
@@ -43,6 +43,7 @@ class SelectionInputs:
     pool: CandidatePool
     tests: dict[str, LabeledEmbeddings]  # task -> test set, in task-name order
     found: Found  # SelectionSubmission items and stray files
+    ignored: dict[str, str]  # stray files relative to the submission folder -> why (results.yaml lists them)
 
 
 def gather(params: Parameters, data_root: Path, submission_root: Path) -> SelectionInputs:
@@ -63,7 +64,7 @@ def gather(params: Parameters, data_root: Path, submission_root: Path) -> Select
     found = find_selection_submissions(submission_root, list(tests), sel.max_train_size)
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
-    return SelectionInputs(pool_path, specs, pool, tests, found)
+    return SelectionInputs(pool_path, specs, pool, tests, found, ignored_files(found, submission_root))
 
 
 # --------------------------------------------------------------------------- score
@@ -149,7 +150,7 @@ def build(params: Parameters, inputs: SelectionInputs,
         "tasks": {t: {"test_set": s.test_set, "examples": s.examples, "test_size": len(inputs.tests[t].y),
                       "test_positives": int(inputs.tests[t].y.sum())} for t, s in sorted(inputs.specs.items())},
     }
-    return Results(SELECTION_FORMAT, settings, submissions, leaderboard=metric)
+    return Results(SELECTION_FORMAT, settings, submissions, ignored=inputs.ignored, leaderboard=metric)
 
 
 def evaluate(params: Parameters, data_root: Path, submission_root: Path) -> Results:
