@@ -128,3 +128,14 @@ def test_a_result_file_the_new_set_lacks_is_not_left_dangling(tmp_path):
     write_results(out, selection)
     assert not os.path.lexists(out / "curves.csv")
     assert read_results(out / "results.yaml", "selection").submissions["a"].metric == 0.5
+
+
+def test_the_demo_table_shows_an_invalid_submission_without_a_score(tmp_path):
+    """Invalid means invalid: no leaderboard value in the demo's table, though its valid parts are shown."""
+    from benchmark.tasks.demo import summary_table
+    metric = SELECTION_FORMAT.metric()
+    subs = {"good": submission_result("good", {"T1": _selection_part(0.5)}, metric),
+            "bad": submission_result("bad", {"T1": _selection_part(0.9), "T2": {"error": "x.csv: no rows"}}, metric)}
+    write_results(tmp_path / "selection", Results(SELECTION_FORMAT, {}, subs))
+    rows = {line.split()[0]: line.split()[1:] for line in summary_table(tmp_path).splitlines()[2:]}
+    assert rows == {"bad": ["0.9000", "invalid", "invalid"], "good": ["0.5000", "-", "0.5000"]}

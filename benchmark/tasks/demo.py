@@ -42,13 +42,21 @@ def summary_table(results_root: Path) -> str:
                                   direction="higher is better" if metric.higher_is_better else "lower is better"))
         lines.append(_row(["submission", *parts, metric.label]))
         for name, s in sorted(results.submissions.items()):
-            cells = [_num(s.parts.get(p, {}).get(metric.part_key)) for p in parts]
+            cells = [_part_cell(s.parts.get(p), metric.part_key) for p in parts]
             lines.append(_row([name, *cells, _num(s.metric)]))
     return "\n".join(lines)
 
 
 def _num(value: float | None) -> str:
     return "invalid" if value is None else f"{value:.4f}"
+
+
+def _part_cell(part: dict | None, key: str) -> str:
+    """A task's or data_id's value; "invalid" only where that part has an error, "-" where there is no value."""
+    if part is not None and "error" in part:
+        return "invalid"
+    value = None if part is None else part.get(key)
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _row(cells: list[str], width: int = 30) -> str:
