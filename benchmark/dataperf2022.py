@@ -27,12 +27,15 @@ torch is imported lazily: the rest of the package never needs it.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from .debugging import DebuggingScore, mislabeled_in_first_m
 from .errors import InputError
+from .execution import Backend
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -47,6 +50,14 @@ WEIGHT_DECAY = 0.9
 TARGET_RATIO = 0.95
 THRESHOLDS = np.arange(0.1, 1, 0.05)  # the candidates, in the order they are tried
 INSTALL_HINT = "pip install -r requirements-dataperf2022.txt"
+
+
+def settings() -> dict[str, Any]:
+    """The protocol's classifier and rules as results.yaml records them (with the torch version used)."""
+    return {"name": "torch Linear(D, 128) -> Linear(128, 1)", "seed": SEED, "optimizer": "AdamW",
+            "learning_rate": LEARNING_RATE, "weight_decay": WEIGHT_DECAY, "loss": "BCEWithLogitsLoss",
+            "epochs": EPOCHS, "batch_size": BATCH_SIZE, "thresholds": "numpy.arange(0.1, 1, 0.05)",
+            "accuracy": "rounded to 2 decimals", "torch": str(import_torch().__version__)}
 
 
 def import_torch() -> Any:
@@ -160,28 +171,89 @@ class Dataperf2022Classifier:
         return test_accuracy(self.probabilities(model, self.test_X), self.test_y, threshold)
 
 
-def fraction_fixes(curve: Sequence[float], target_ratio: float = TARGET_RATIO) -> float:
-    """The original score of a curve over budgets 1..N: j / N at the first j reaching the target, else -1."""
+def target_position(curve: Sequence[float], target_ratio: float = TARGET_RATIO) -> int | None:
+    """The first 0-based position j in the curve over budgets 1..N whose accuracy reaches
+    target_ratio x the accuracy at budget N; None if none does."""
     curve = np.asarray(curve, dtype=np.float64)
-    target = target_ratio * curve[-1]
-    reached = np.flatnonzero(curve >= target)
-    return int(reached[0]) / len(curve) if reached.size else -1.0
+    reached = np.flatnonzero(curve >= target_ratio * curve[-1])
+    return int(reached[0]) if reached.size else None
+
+
+def fraction_fixes(curve: Sequence[float], target_ratio: float = TARGET_RATIO) -> float:
+    """The original score of a curve over budgets 1..N: j / N at the target position j, else -1."""
+    position = target_position(curve, target_ratio)
+    return -1.0 if position is None else position / len(curve)
+
+
+def score_curve(curve: Sequence[float], before_acc: float, clean_acc: float, order: Sequence[int],
+                mislabeled: np.ndarray, target_ratio: float = TARGET_RATIO,
+                valuation_time_s: float | None = None) -> DebuggingScore:
+    """One submission and data_id under this protocol, in results.yaml's shape.
+
+    score is the original's fraction_fixes (-1 if no budget reaches the target);
+    fixes_to_target is its 0-based budget position j (so score = j / N, as the
+    original computes it; the budget that reached the target is j + 1);
+    target_acc is the original's target, target_ratio x the accuracy at budget N;
+    auc is -1 like the original's (never computed).
+    """
+    curve = np.asarray(curve, dtype=np.float64)
+    mislabeled = np.asarray(mislabeled, dtype=bool)
+    n = len(mislabeled)
+    if len(curve) != n:
+        raise ValueError("curve must hold the accuracies at budgets 1..N")
+    position = target_position(curve, target_ratio)
+    found, m = mislabeled_in_first_m(order, mislabeled)
+    return DebuggingScore(
+        score=fraction_fixes(curve, target_ratio),
+        fixes_to_target=position,
+        before_acc=float(before_acc),
+        clean_acc=float(clean_acc),
+        target_acc=float(target_ratio * curve[-1]),
+        auc=-1.0,
+        precision_at_m=found / m if m else None,
+        mislabeled_in_first_m=found,
+        n_mislabeled=m,
+        n_train=n,
+        n_listed=len(order),
+        valuation_time_s=valuation_time_s,
+    )
+
+
+def _state_accuracies(states: np.ndarray, X: np.ndarray, test_X: np.ndarray, test_y: np.ndarray) -> list[float]:
+    """One job: rounded test accuracies of a batch of label states (rows of ``states``), one torch thread."""
+    classifier = Dataperf2022Classifier(X, test_X, test_y)
+    with one_torch_thread(classifier.torch):
+        return [classifier.accuracy(labels) for labels in states]
+
+
+@contextmanager
+def one_torch_thread(torch: Any) -> Iterator[None]:
+    """torch on one thread, then back: the values do not depend on the thread count (tests and perf/
+    check it), and small matrix products gain nothing from a second thread on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class Dataperf2022Evaluator:
     """Original-protocol curves of one data_id for any number of inspection orders.
 
-    One training per distinct label state, cached across orders (submissions).
+    One training per distinct label state, cached across orders (submissions). The
+    distinct states are known up front, so with a backend of several workers they
+    are trained in parallel jobs (one torch thread each; values do not depend on it).
     """
 
     def __init__(self, X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.ndarray,
-                 test_y: np.ndarray, progress: bool = False, label: str = "", threads: int | None = 1):
+                 test_y: np.ndarray, backend: Backend | None = None, progress: bool = False, label: str = ""):
         self.noisy = np.asarray(noisy, dtype=np.int64)
         self.clean = np.asarray(clean, dtype=np.int64)
         if not (len(X) == len(self.noisy) == len(self.clean)):
             raise ValueError("X, noisy and clean must have the same number of rows")
         self.classifier = Dataperf2022Classifier(X, test_X, test_y)
-        self.threads = threads
+        self.backend = backend
         self.n_train = len(self.noisy)
         self.mislabeled = self.noisy != self.clean
         self.progress = progress
@@ -209,22 +281,33 @@ class Dataperf2022Evaluator:
                 todo[key] = labels
         if not todo:
             return
-        torch = self.classifier.torch
-        previous = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            for key in tqdm(sorted(todo), desc=f"dataperf_2022 fits {self.label}".strip(), unit="fit",
-                            disable=not self.progress):
-                self._accuracy[key] = self.classifier.accuracy(todo[key])
-        finally:
-            torch.set_num_threads(previous)
+        keys = sorted(todo)  # a fixed job layout, whatever order states arrived in
+        desc = f"dataperf_2022 fits {self.label}".strip()
+        if self.backend is None or self.backend.workers == 1:
+            with one_torch_thread(self.classifier.torch):
+                for key in tqdm(keys, desc=desc, unit="fit", disable=not self.progress):
+                    self._accuracy[key] = self.classifier.accuracy(todo[key])
+            return
+        chunks = [c for c in np.array_split(np.arange(len(keys)), min(len(keys), 4 * self.backend.workers)) if len(c)]
+        shared = {"X": self.classifier.X.numpy(), "test_X": self.classifier.test_X.numpy(),
+                  "test_y": self.classifier.test_y}
+        batches = [np.stack([todo[keys[i]] for i in chunk]) for chunk in chunks]
+        results = self.backend.map(_state_accuracies, batches, shared, desc=desc, progress=self.progress)
+        for chunk, accuracies in zip(chunks, results):
+            for i, accuracy in zip(chunk, accuracies):
+                self._accuracy[keys[i]] = accuracy
 
     @property
     def before_acc(self) -> float:
         """Rounded test accuracy trained on the noisy labels."""
         self._train_missing([self.noisy])
         return self._accuracy[self._key(self.noisy)]
+
+    @property
+    def clean_acc(self) -> float:
+        """Rounded test accuracy trained on the ground truth (budget N of any full list)."""
+        self._train_missing([self.clean])
+        return self._accuracy[self._key(self.clean)]
 
     def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Accuracies at budgets 1..N for each order (budget i fixes the first min(i, len) rows)."""

@@ -258,6 +258,12 @@ class DebuggingScore:
         return asdict(self)
 
 
+def mislabeled_in_first_m(order: np.ndarray, mislabeled: np.ndarray) -> tuple[int, int]:
+    """(mislabeled rows among the first m listed, m = number of mislabeled rows): precision@m is their ratio."""
+    m = int(np.count_nonzero(mislabeled))
+    return int(np.count_nonzero(mislabeled[np.asarray(order, dtype=np.int64)[:m]])), m
+
+
 def score_curve(curve: np.ndarray, clean_acc: float, order: Sequence[int], mislabeled: np.ndarray,
                 target_ratio: float = 0.95, valuation_time_s: float | None = None) -> DebuggingScore:
     """Score a cleaning curve acc(0..len(order)) against the cleaned set's accuracy."""
@@ -272,8 +278,7 @@ def score_curve(curve: np.ndarray, clean_acc: float, order: Sequence[int], misla
     fixes = int(reached[0]) if reached.size else None
     flat_tail = (n - len(order)) * [float(curve[-1])]
     auc = math.fsum([*map(float, curve), *flat_tail]) / (n + 1)
-    m = int(mislabeled.sum())
-    found = int(mislabeled[order[:m]].sum())
+    found, m = mislabeled_in_first_m(order, mislabeled)
     return DebuggingScore(
         score=1.0 if fixes is None else fixes / n,
         fixes_to_target=fixes,

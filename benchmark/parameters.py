@@ -18,6 +18,7 @@ import yaml
 
 from .classifier import DEBUGGING_SETTINGS, check_classifier_settings
 from .errors import InputError, excerpt
+from .results import PROTOCOLS
 from .workspace import is_data_id, is_task_name
 
 
@@ -119,7 +120,8 @@ class DebuggingDataset:
 class DebuggingParams:
     data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
     target_ratio: float = 0.95
-    classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))
+    classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
+    protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,13 @@ RESULTS_FILE = "results.yaml"
 CURVES_FILE = "curves.csv"
 CURVE_COLUMNS = ("submission", "data_id", "fixes", "accuracy")
 
+# Debugging protocols (``debugging.protocol``; README, "Debugging protocols"); the first is the default.
+# Recorded as settings.protocol; a results file without it was made by the corrected protocol.
+CORRECTED, DATAPERF_2022 = "corrected", "dataperf_2022"
+PROTOCOLS = (CORRECTED, DATAPERF_2022)
+PROTOCOL_LABELS = {CORRECTED: "corrected protocol", DATAPERF_2022: "original DataPerf 2022 protocol"}
+FIRST_FIXES = {CORRECTED: 0, DATAPERF_2022: 1}  # curves.csv: state 0 onwards, or the original's budgets 1..N
+
 
 # --------------------------------------------------------------------------- what each benchmark records
 @dataclass(frozen=True)
@@ -152,6 +159,16 @@ class Results:
         """The leaderboard metric's key, e.g. ``mean_f1``."""
         return self.ranking.key
 
+    @property
+    def protocol(self) -> str:
+        """Debugging: the protocol that produced the scores and curves."""
+        return str(self.settings.get("protocol", CORRECTED))
+
+    @property
+    def first_fixes(self) -> int:
+        """Debugging: the ``fixes`` value of each curve's first point in curves.csv."""
+        return FIRST_FIXES[self.protocol]
+
 
 def submission_result(name: str, parts: Mapping[str, dict[str, Any]], metric: LeaderboardMetric) -> SubmissionResult:
     """A submission's entry from its parts: valid when no part has an error; the metric is the mean over parts.
@@ -198,16 +215,16 @@ def dump_yaml(data: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- writing
-Curves = list[tuple[str, str, np.ndarray]]  # (submission, data_id, acc(0..len(order)))
+Curves = list[tuple[str, str, np.ndarray]]  # (submission, data_id, acc(0..len(order)) or acc(budgets 1..N))
 
 
-def curves_csv(curves: Curves) -> str:
-    """Every point of every curve: submission,data_id,fixes,accuracy (fixes = 0..len(order))."""
+def curves_csv(curves: Curves, first_fixes: int = 0) -> str:
+    """Every point of every curve: submission,data_id,fixes,accuracy (fixes = first_fixes, first_fixes + 1, ...)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CURVE_COLUMNS)
     for method, data_id, curve in sorted(curves, key=lambda c: (c[0], c[1])):
-        for k, accuracy in enumerate(curve):
+        for k, accuracy in enumerate(curve, start=first_fixes):
             writer.writerow([method, data_id, k, repr(float(accuracy))])
     return buffer.getvalue()
 
@@ -254,7 +271,7 @@ def write_results(folder: Path, results: Results, curves: Curves | None = None) 
     check_output_folder(folder)
     files = {RESULTS_FILE: dump_yaml(to_document(results)).encode("utf-8")}
     if curves is not None:
-        files[CURVES_FILE] = curves_csv(curves).encode("utf-8")
+        files[CURVES_FILE] = curves_csv(curves, results.first_fixes).encode("utf-8")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder):
@@ -384,6 +401,9 @@ def read_results(path: Path, kind: str) -> Results | None:
         raise InputError(f"leaderboard_metric: {str(ranking_key)[:40]!r} is not one of "
                          f"{', '.join(m.key for m in fmt.metrics)}", path) from None
     settings = check.mapping(top.get("settings", {}), "settings")
+    if kind == DEBUGGING and settings.get("protocol", CORRECTED) not in PROTOCOLS:
+        raise InputError(f"settings.protocol: {str(settings['protocol'])[:40]!r} is not one of "
+                         f"{', '.join(PROTOCOLS)}", path)
     submissions: dict[str, SubmissionResult] = {}
     for name, entry in sorted(check.mapping(check.required(top, "submissions", ""), "submissions").items()):
         where = f"submissions.{name}"
@@ -474,8 +494,10 @@ class Curve:
 
 
 def read_curves(path: Path, debugging: Results) -> dict[tuple[str, str], Curve]:
-    """{(submission, data_id): curve}; one curve per scored pair, running fixes = 0, 1, ... without gaps."""
+    """{(submission, data_id): curve}; one curve per scored pair, running fixes = 0, 1, ... without gaps
+    (1, 2, ... under the dataperf_2022 protocol, whose budgets start at 1)."""
     data_ids = debugging.data_ids
+    first = debugging.first_fixes
     if not path.is_file():
         raise InputError("curves file not found" if not path.exists() else "curves path is not a file", path)
     points: dict[tuple[str, str], list[tuple[int, float, int]]] = {}
@@ -515,9 +537,10 @@ def read_curves(path: Path, debugging: Results) -> dict[tuple[str, str], Curve]:
     curves: dict[tuple[str, str], Curve] = {}
     for key in sorted(points):
         rows = sorted(points[key])
-        for expected, (fixes, _, line) in enumerate(rows):
+        for expected, (fixes, _, line) in enumerate(rows, start=first):
             if fixes != expected:
-                raise InputError(f"curve of {key[0]} on {key[1]} does not run 0, 1, 2, ... "
+                raise InputError(f"curve of {key[0]} on {key[1]} does not run "
+                                 f"{', '.join(map(str, range(first, first + 3)))}, ... "
                                  f"(fixes {fixes} where {expected} was expected)", path, line)
         curves[key] = Curve(tuple(r[0] for r in rows), tuple(r[1] for r in rows))
     for name, sub in debugging.submissions.items():

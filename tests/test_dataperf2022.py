@@ -334,3 +334,101 @@ def test_missing_torch_is_one_line_naming_the_extra(monkeypatch):
         dp.Dataperf2022Evaluator(X, noisy, clean, test_X, test_y)
     assert "requirements-dataperf2022.txt" in error.value.message
     assert "\n" not in error.value.message
+
+
+# ---------------------------------------------------------------- the task: evaluate_debugging with the option
+DATA_ID = "01g317-flipped"
+
+
+def write_original_layout(root, n=10, dim=2048, seed=4, protocol="dataperf_2022", n_jobs=1):
+    """One hyphenated data_id in DataPerf's file names; returns the arrays and the parameters file."""
+    import yaml
+
+    from benchmark.sources import layout
+
+    X, noisy, clean, test_X, test_y = low_rank_problem(n, 30, dim=dim, seed=seed)
+    emb, gt = root / "data" / "debugging" / "embeddings", root / "data" / "debugging" / "ground_truth"
+    ids = layout.image_ids(DATA_ID, n)
+    layout.write_table(emb / f"{DATA_ID}_train_0.3_{n}.parquet", layout.debugging_table(ids, X, noisy))
+    layout.write_table(emb / f"{DATA_ID}_test_30.parquet",
+                       layout.debugging_table(layout.image_ids("test", 30), test_X, test_y))
+    layout.write_ground_truth(gt / f"dataset_{DATA_ID}_train.csv", ids, clean)
+    params = root / "parameters.yaml"
+    params.write_text(yaml.safe_dump({
+        "debugging": {"protocol": protocol, "data_ids": {DATA_ID: {
+            "train": f"embeddings/{DATA_ID}_train_0.3_{n}.parquet", "test": f"embeddings/{DATA_ID}_test_30.parquet",
+            "ground_truth": f"ground_truth/dataset_{DATA_ID}_train.csv"}}},
+        "execution": {"n_jobs": n_jobs}}))
+    (root / "submissions").mkdir()
+    return (X, noisy, clean, test_X, test_y), params
+
+
+def evaluate(root, params, out):
+    from conftest import run_cli
+
+    return run_cli("evaluate_debugging", f"--data_path={root / 'data'}", f"--submission_path={root / 'submissions'}",
+                   f"--parameters_file={params}", f"--output_path={out}")
+
+
+@needs_torch
+def test_task_scores_like_the_original_and_says_which_protocol(tmp_path):
+    import pandas as pd
+    import yaml
+
+    (X, noisy, clean, test_X, test_y), params = write_original_layout(tmp_path)
+    orders = {"full": np.random.default_rng(2).permutation(10), "short": np.array([3, 1, 4])}
+    for method, order in orders.items():
+        (tmp_path / "submissions" / f"{DATA_ID}_{method}.txt").write_text("".join(f"{i}\n" for i in order))
+    (tmp_path / "submissions" / f"time_{DATA_ID}_full.txt").write_text("2.5")
+    (tmp_path / "submissions" / f"{DATA_ID}_bad.txt").write_text("3\nfour\n")
+    assert evaluate(tmp_path, params, tmp_path / "out") == 1  # the bad one is reported, the others scored
+
+    before_acc, expected = transcribed_protocol(X, noisy, clean, test_X, test_y, list(orders.values()))
+    results = yaml.safe_load((tmp_path / "out" / "results.yaml").read_text())
+    curves = pd.read_csv(tmp_path / "out" / "curves.csv")
+    assert results["settings"]["protocol"] == "dataperf_2022"
+    assert results["settings"]["classifier"]["torch"].startswith("2.13.0")
+    assert results["data_ids"][DATA_ID]["before_acc"] == before_acc
+    for (method, order), (accuracies, fraction) in zip(orders.items(), expected):
+        part = results["submissions"][method]["data_ids"][DATA_ID]
+        assert part["score"] == fraction and part["before_acc"] == before_acc and part["auc"] == -1
+        assert part["fixes_to_target"] == round(fraction * 10)
+        assert part["target_acc"] == 0.95 * accuracies[-1]
+        assert part["n_listed"] == len(order)
+        rows = curves[(curves.submission == method) & (curves.data_id == DATA_ID)]
+        assert rows.fixes.tolist() == list(range(1, 11))  # the original's budgets: no budget 0
+        assert rows.accuracy.tolist() == accuracies
+    assert results["submissions"]["full"]["data_ids"][DATA_ID]["valuation_time_s"] == 2.5
+    assert results["submissions"]["bad"]["valid"] is False
+
+    # parallel jobs (one torch thread each) give the same bytes
+    parallel = tmp_path / "parallel.yaml"
+    parallel.write_text(yaml.safe_dump({**yaml.safe_load(params.read_text()), "execution": {"n_jobs": 2}}))
+    assert evaluate(tmp_path, parallel, tmp_path / "out2") == 1
+    for name in ("results.yaml", "curves.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes()
+
+    # the plot task reads curves starting at budget 1 and labels the protocol
+    from benchmark.results import read_curves, read_results
+
+    read = read_results(tmp_path / "out" / "results.yaml", "debugging")
+    assert read.protocol == "dataperf_2022"
+    assert read_curves(tmp_path / "out" / "curves.csv", read)[("full", DATA_ID)].fixes == tuple(range(1, 11))
+
+
+def test_the_option_without_torch_is_one_line_and_exit_2(tmp_path, monkeypatch, caplog):
+    _, params = write_original_layout(tmp_path, n=6, dim=8)
+    (tmp_path / "submissions" / f"{DATA_ID}_m.txt").write_text("0\n1\n")
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert evaluate(tmp_path, params, tmp_path / "out") == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "\n" not in errors[0]
+    assert "pip install -r requirements-dataperf2022.txt" in errors[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_protocol_is_rejected(tmp_path, caplog):
+    _, params = write_original_layout(tmp_path, n=6, dim=8, protocol="dataperf2022")
+    assert evaluate(tmp_path, params, tmp_path / "out") == 2
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"{params}: debugging.protocol: 'dataperf2022' is not one of corrected, dataperf_2022"]

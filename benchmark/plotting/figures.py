@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from ..results import Curve, Results, part_order, ranked
+from ..results import DATAPERF_2022, PROTOCOL_LABELS, Curve, Results, part_order, ranked
 from .inputs import Timing
 from .style import fmt, fmt_seconds, marker_map, pinned_style, png_bytes
 
@@ -114,7 +114,7 @@ def debugging_curves(debugging: Results, data_id: str, curves: dict[tuple[str, s
             ax.step(x, y, where="post", color=colours[sub.name], linewidth=1.6, alpha=0.9, label=label,
                     zorder=3)
             if reached is not None and reached < len(curve.accuracy):
-                ax.plot([reached], [curve.accuracy[reached]], marker="o", markersize=6, color=colours[sub.name],
+                ax.plot([curve.fixes[reached]], [curve.accuracy[reached]], marker="o", markersize=6, color=colours[sub.name],
                         markeredgecolor="white", markeredgewidth=1, linestyle="none", zorder=4)
         ax.axhline(summary["before_acc"], color="black", linestyle="--", linewidth=1.1, zorder=2,
                    label=f"before cleaning ({summary['before_acc']:.3f})")
@@ -129,16 +129,21 @@ def debugging_curves(debugging: Results, data_id: str, curves: dict[tuple[str, s
         top = ax.secondary_xaxis("top", functions=(lambda v: v / n, lambda f: f * n))
         top.set_xlabel("fraction of the training set inspected", fontsize=9, color="#444444")
         top.tick_params(labelsize=8, colors="#444444")
-        _titles(fig, ax, f"Debugging {data_id}: test accuracy while fixing labels",
+        rule = (f"score = (budget reaching the target − 1) ÷ {n}, rounded accuracies (lower is better)"
+                if debugging.protocol == DATAPERF_2022
+                else f"score = points inspected by then ÷ {n} (lower is better)")
+        _titles(fig, ax, f"Debugging {data_id}: test accuracy while fixing labels "
+                f"({PROTOCOL_LABELS[debugging.protocol]})",
                 f"{n} training points, {int(summary['n_mislabeled'])} mislabeled, {int(summary['n_test'])} "
-                f"test points.  Dot: target reached; score = points inspected by then ÷ {n} (lower is better).")
+                f"test points.  Dot: target reached; {rule}.")
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="method — score",
                   title_fontproperties={"weight": "bold", "size": 9})
         missing = [s.name for _, s in ranked(debugging) if s not in methods]
         _note(fig, ax, [f"Not scored on {data_id} (errors in report.html): " + ", ".join(missing)] if missing else [])
         png = png_bytes(fig, dpi)
     caption = (f"Test accuracy on {data_id} after fixing the labels of the first k points of each method's "
-               f"order; dashed: before cleaning, dotted: target ({summary['target_acc']:.3f}).")
+               f"order ({PROTOCOL_LABELS[debugging.protocol]}); dashed: before cleaning, dotted: target "
+               f"({summary['target_acc']:.3f}).")
     return Figure(f"debugging_{data_id}.png", f"Debugging {data_id}: accuracy while cleaning", caption, png)
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from .figures import Figure
-from ..results import DATA_ID_SUMMARY, SELECTION_FORMAT, Results, ranked
+from ..results import DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results, ranked
 from .inputs import Timing
 from .style import fmt_seconds
 
@@ -191,12 +191,18 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
             cells.append(f'<td data-value="{e(repr(sum(known)))}">{e(fmt_seconds(sum(known)))}</td>')
         cells.append(status_cell(s.valid))
         rows.append(f'<tr class="{"valid" if s.valid else "invalid"}">{"".join(cells)}</tr>')
-    out = ['<section id="debugging"><h2>Training-data debugging</h2>',
+    if dbg.protocol == DATAPERF_2022:
+        rule = ("with the original DataPerf 2022 evaluator's protocol (torch classifier, accuracies rounded to 2 "
+                "decimals, budgets 1..N): the score is j ÷ N for the first budget position j (counted from 0) "
+                f"whose accuracy reaches {e(ratio)} × the accuracy at budget N (−1 if none); comparable with "
+                "DataPerf's published numbers, not with the corrected protocol's")
+    else:
+        rule = ("the score is the fraction of the training set inspected before test accuracy reaches "
+                f"{e(ratio)} × the accuracy of the fully cleaned set (1.0 if it never does)")
+    out = [f'<section id="debugging"><h2>Training-data debugging ({e(PROTOCOL_LABELS[dbg.protocol])})</h2>',
            '<p class="lead">Each method orders the training points for label inspection. Labels are fixed in '
-           "that order and a classifier is retrained; the score is the fraction of the training set inspected "
-           f"before test accuracy reaches {e(ratio)} × the accuracy of the fully cleaned set "
-           "(1.0 if it never does). The leaderboard ranks the mean score over data_ids (lower is better); "
-           "invalid submissions are listed last.</p>",
+           f"that order and a classifier is retrained; {rule}. The leaderboard ranks the mean score over "
+           "data_ids (lower is better); invalid submissions are listed last.</p>",
            table("debugging-leaderboard", "Leaderboard: mean score, score per data_id and total valuation time",
                  [("Rank", False), ("Method", True), ("Mean score", False), *[(f"{d} score", False) for d in ids],
                   ("Time (total)", False), ("Status", True)], rows)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..results import read_results, results_path
+from ..results import PROTOCOL_LABELS, read_results, results_path
 from ..workspace import DEBUGGING, SELECTION
 
 DEMO_TASKS = ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot")
@@ -28,8 +28,8 @@ def summary_table(results_root: Path) -> str:
     """Per benchmark: each submission's per-part metric and leaderboard value, by name."""
     lines: list[str] = []
     for kind, title in ((SELECTION, "Selection ({part} per task; leaderboard: {label}, {direction})"),
-                        (DEBUGGING, "Debugging (fraction of training rows inspected to reach 95% of clean "
-                                    "accuracy; leaderboard: {label}, {direction})")):
+                        (DEBUGGING, "Debugging, {protocol} (fraction of training rows inspected to reach the "
+                                    "target; leaderboard: {label}, {direction})")):
         results = read_results(results_path(results_root, kind), kind)
         if results is None:
             continue
@@ -39,6 +39,7 @@ def summary_table(results_root: Path) -> str:
         if lines:
             lines.append("")
         lines.append(title.format(part=metric.part_label, label=metric.label,
+                                  protocol=PROTOCOL_LABELS[results.protocol] if kind == DEBUGGING else "",
                                   direction="higher is better" if metric.higher_is_better else "lower is better"))
         lines.append(_row(["submission", *parts, metric.label]))
         for name, s in sorted(results.submissions.items()):

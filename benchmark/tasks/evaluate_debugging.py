@@ -1,7 +1,8 @@
 """evaluate_debugging: score every inspection order under submission_path.
 
 Gather (parameters, every data_id's files, every method's orders) -> score (one
-CleaningEvaluator per data_id, shared by all methods) -> build and write
+evaluator per data_id, shared by all methods: CleaningEvaluator for the corrected
+protocol, Dataperf2022Evaluator for the original one) -> build and write
 results.yaml and curves.csv.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import dataperf2022
 from ..classifier import describe
 from ..debugging import CleaningEvaluator, DebuggingScore, score_curve
 from ..discovery import resolve_debugging
@@ -19,7 +21,8 @@ from ..execution import backend_for
 from ..logs import log
 from ..parameters import DebuggingDataset, Parameters, load_parameters
 from ..resources import DebuggingData, load_debugging_data
-from ..results import DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder, submission_result, write_results
+from ..results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
+                       submission_result, write_results)
 from ..submissions import Found, Ordering, find_debugging_submissions, ignored_files
 from ..workspace import DEBUGGING
 from . import report
@@ -45,6 +48,8 @@ class DebuggingInputs:
 
 def gather(params: Parameters, data_root: Path, submission_root: Path) -> DebuggingInputs:
     root = data_root / DEBUGGING
+    if params.debugging.protocol == DATAPERF_2022:
+        dataperf2022.import_torch()  # say how to install it before reading any data
     specs = resolve_debugging(params.debugging.data_ids, root)  # named (found at any depth) or discovered
     if not params.debugging.data_ids:
         log.info("debugging data_ids discovered under %s: %s", root, ", ".join(specs))
@@ -79,21 +84,35 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
                     parts[sub.method][data_id] = item
                 else:
                     orders[sub.method] = item
-            evaluator = CleaningEvaluator(data.train.X, data.train.y, data.clean_labels, data.test.X, data.test.y,
-                                          dbg.classifier, progress=progress, label=data_id, backend=backend)
             names = sorted(orders)
-            for method, curve in zip(names, evaluator.curves([orders[m].order for m in names])):
-                parts[method][data_id] = score_curve(curve, evaluator.clean_accuracy, orders[method].order,
-                                                     data.mislabeled, dbg.target_ratio, orders[method].seconds)
-                curves.append((method, data_id, curve))
+            if dbg.protocol == DATAPERF_2022:
+                original = dataperf2022.Dataperf2022Evaluator(
+                    data.train.X, data.train.y, data.clean_labels, data.test.X, data.test.y,
+                    backend=backend, progress=progress, label=data_id)
+                for method, curve in zip(names, original.curves([orders[m].order for m in names])):
+                    parts[method][data_id] = dataperf2022.score_curve(
+                        curve, original.before_acc, original.clean_acc, orders[method].order, data.mislabeled,
+                        dbg.target_ratio, orders[method].seconds)
+                    curves.append((method, data_id, curve))
+                before_acc, clean_acc, fits = original.before_acc, original.clean_acc, original.fits
+            else:
+                evaluator = CleaningEvaluator(data.train.X, data.train.y, data.clean_labels, data.test.X,
+                                              data.test.y, dbg.classifier, progress=progress, label=data_id,
+                                              backend=backend)
+                for method, curve in zip(names, evaluator.curves([orders[m].order for m in names])):
+                    parts[method][data_id] = score_curve(curve, evaluator.clean_accuracy, orders[method].order,
+                                                         data.mislabeled, dbg.target_ratio, orders[method].seconds)
+                    curves.append((method, data_id, curve))
+                before_acc, clean_acc = float(evaluator.curve([])[0]), evaluator.clean_accuracy
+                fits = evaluator.fits
             summaries[data_id] = DataIdSummary(
                 n_train=len(data.train.y),
                 n_mislabeled=int(data.mislabeled.sum()),
                 n_test=len(data.test.y),
-                before_acc=float(evaluator.curve([])[0]),
-                clean_acc=evaluator.clean_accuracy,
-                target_acc=dbg.target_ratio * evaluator.clean_accuracy,
-                fits=evaluator.fits,
+                before_acc=before_acc,
+                clean_acc=clean_acc,
+                target_acc=dbg.target_ratio * clean_acc,
+                fits=fits,
             )
     finally:
         backend.close()
@@ -108,7 +127,8 @@ def build(params: Parameters, inputs: DebuggingInputs, scores: DebuggingScores) 
         method: submission_result(method, {d: {"error": v.message} if isinstance(v, InputError) else v.as_dict()
                                            for d, v in per_id.items()}, metric)
         for method, per_id in sorted(scores.parts.items())}
-    settings = {"target_ratio": dbg.target_ratio, "classifier": describe(dbg.classifier),
+    classifier = dataperf2022.settings() if dbg.protocol == DATAPERF_2022 else describe(dbg.classifier)
+    settings = {"protocol": dbg.protocol, "target_ratio": dbg.target_ratio, "classifier": classifier,
                 "data_ids_discovered": not dbg.data_ids,
                 "data_ids": {d: asdict(spec) for d, spec in sorted(inputs.specs.items())}}
     return Results(DEBUGGING_FORMAT, settings, submissions,
