@@ -8,9 +8,13 @@ intercept unpenalized.
 How the states are solved. Its loss Hessian depends on the margins only, never on
 the labels, so one factorized Hessian ``H_ref`` serves every state near it. States
 arrive in inspection order (each one label away from the previous one); a block of
-consecutive states starts from the last solved point and takes chord-Newton steps
-``theta -= H_ref^-1 grad`` together, as matrix products. ``H_ref`` is refactored
-(at the current point) only when a step contracts the gradient too little.
+consecutive states starts from the solved state fewest labels away and takes
+chord-Newton steps ``theta -= t H_ref^-1 grad`` together, as matrix products, each
+with its own step length t from a 1-D Newton line search along the step. ``H_ref``
+is refactored (at the current point) when most steps contract the gradient too
+little. The block size adapts to what blocks cost (steps and factorizations per
+state): large on low-rank embeddings, whose states are close; smaller on isotropic
+ones, where one flipped label moves the optimum far.
 
 Why a prediction is certain. Logistic loss is generalized self-concordant: moving
 every training margin by at most t scales its Hessian by at least e^-t. So on the
@@ -20,9 +24,13 @@ largest training row in that metric). Integrating gives the distance to the opti
 delta <= -log(1 - rho nu e^t0 / (1-eps)) / rho, with nu = ||grad||_{H_ref^-1}, and
 every test margin moves by at most ||x_t||_{H_ref^-1} delta. A test prediction whose
 margin exceeds that bound (doubled, and widened by bounds on the rounding of the
-gradient and of the margin) is the optimum's prediction. The others are "uncertain":
-the block iterates further, and what is still uncertain when the gradient stops
-shrinking is returned as such, for the caller to decide with scikit-learn.
+gradient and of the margin) is the optimum's prediction. Rows whose margins moved
+far (a flipped label's own row) may be left out of the bound at the price of their
+share of ``H_ref`` (:meth:`_Reference.distance`); a state still too far from
+``H_ref`` for any bound gets a Hessian factorized at its own point. The others are
+"uncertain": the block iterates further, and what is still uncertain when the
+gradient stops shrinking is returned as such, for the caller to decide with
+scikit-learn.
 """
 from __future__ import annotations
 
@@ -36,8 +44,12 @@ from .classifier import has_plain_l2_penalty, resolved_settings
 # Solvers whose optimum is this objective's (liblinear also penalizes the intercept).
 _SAME_OPTIMUM = {"lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"}
 EPS = float(np.finfo(np.float64).eps)
-BLOCK = 128            # states solved together (one matrix product per step)
-CONTRACTION = 0.25     # refactor H_ref when most steps shrink the gradient's norm by less than this
+FIRST_BLOCK = 64         # states solved together at first; the size then adapts (1 .. MAX_BLOCK)
+MAX_BLOCK = 256
+STEP_OVERHEAD = 32     # columns a step costs beyond its own (cost model of the block-size policy)
+LINE_STEPS = 12        # 1-D Newton steps of the line search
+CONTRACTION = 0.8      # refactor H_ref when most steps shrink the gradient's norm by less than this
+DROPPED_ROWS = 32      # rows the bound may drop from H_ref (see _Reference.distance)
 MAX_STEPS = 60         # steps per block before the rest is left uncertain
 SAFETY = 2.0           # the certified error bound is doubled (rounding in the metric's factors)
 
@@ -97,6 +109,8 @@ class _Reference:
         H = scaled.T @ scaled
         H[np.diag_indices_from(H)] += penalty
         self.margins = margins
+        self.curvature = curvature
+        self._Y: np.ndarray | None = None       # L^-1 Z^T, once rho is sharpened
         L = np.linalg.cholesky(H)               # LinAlgError if not positive definite in floating point
         self.L_inv = lower_inverse(L)
         inv_frobenius = float(np.linalg.norm(self.L_inv))
@@ -119,7 +133,45 @@ class _Reference:
         if not self.rho_exact:
             Y = self.L_inv @ self._Zt.T
             self.rho = float(np.sqrt(np.einsum("ij,ij->j", Y, Y).max())) * (1 + 1e-6)
+            self._Y = Y
             self.rho_exact = True
+
+    def distance(self, M: np.ndarray, nu: np.ndarray) -> np.ndarray:
+        """Per column of training margins M (n, B), the t0 of the bound: how far the point is from here.
+
+        Plainly the largest margin change. A flipped label moves its own row's margin
+        by ~10 on isotropic embeddings (e^10 would ruin the bound), so the few rows J
+        that moved most may be dropped from H_ref instead: H_ref minus their terms is
+        >= (1 - gamma) H_ref, gamma the largest eigenvalue of their terms in the metric
+        of H_ref, and only the other rows' changes count: t0 = (the largest change
+        outside J) - log(1 - gamma). The best J among the top rows is used.
+        """
+        moved = np.abs(M - self.margins[:, None])
+        t0 = moved.max(axis=0)
+        # worth trying where the plain bound fails although the gradient is small
+        with np.errstate(over="ignore"):
+            try_drop = (self.rho * nu * np.exp(t0) >= 1.0) & (self.rho * nu < 1e-2) & (t0 > 1.0)
+        if self._Y is None or len(moved) < 3 or not try_drop.any():
+            return t0
+        cols = np.flatnonzero(try_drop)
+        t0[cols] = self._dropped_distance(moved[:, cols], t0[cols])
+        return t0
+
+    def _dropped_distance(self, moved: np.ndarray, t0: np.ndarray) -> np.ndarray:
+        top = min(DROPPED_ROWS, len(moved) - 1)
+        idx = np.argpartition(-moved, top, axis=0)[: top + 1]        # the top+1 largest changes, unsorted
+        rank = np.argsort(-np.take_along_axis(moved, idx, axis=0), axis=0)
+        idx = np.take_along_axis(idx, rank, axis=0)
+        largest = np.take_along_axis(moved, idx, axis=0)              # (top + 1, B), descending
+        rows = idx[:-1].T                                             # (B, top): the candidates for J
+        W = self._Y[:, rows] * np.sqrt(self.curvature[rows])[None]    # (k, B, top): L^-1 z_i sqrt(d_i/n)
+        gram = np.einsum("kbi,kbj->bij", W, W)                        # (B, top, top)
+        for j in sorted({min(j, top) for j in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)}):   # J: the j rows that moved most
+            gamma = np.linalg.eigvalsh(gram[:, :j, :j])[:, -1]
+            gamma = gamma * (1 + 1e-6) / max(1.0 - self.eps, 1e-300) + (top + 2) * EPS * np.abs(gram[:, :j, :j]).sum(axis=(1, 2))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t0 = np.where(gamma < 1.0, np.minimum(t0, largest[j] - np.log1p(-np.minimum(gamma, 1.0))), t0)
+        return t0
 
     def test_norms(self, needed: np.ndarray) -> np.ndarray:
         """Upper bounds of ||x_t||_{H_ref^-1} for every test row, exact (computed once) where ``needed``."""
@@ -130,13 +182,50 @@ class _Reference:
         return self._test_exact
 
 
+def _line_search(z: np.ndarray, q: np.ndarray, Theta: np.ndarray, v: np.ndarray, penalty: np.ndarray,
+                 n: int) -> np.ndarray:
+    """Per column, a step length t near the minimum of f(theta - t v) (a few safeguarded 1-D Newton steps).
+
+    Training margins along the line are ``z - t q`` (signed), so each trial costs O(n) per
+    column, no matrix product. Chord steps from a Hessian taken far away overshoot by
+    orders of magnitude (a flipped label moves its row's margin across zero); this finds
+    the step that lowers the loss instead of halving blindly. Any t is correct: the
+    certificate, not the search, decides what is exact.
+    """
+    pvv = np.einsum("ij,ij->j", v * penalty[:, None], v)
+    ptv = np.einsum("ij,ij->j", Theta * penalty[:, None], v)
+    t = np.ones(z.shape[1])
+    lo = np.zeros_like(t)
+    hi = np.full_like(t, np.inf)
+    for _ in range(LINE_STEPS):
+        zt = z - t * q
+        e = np.exp(-np.abs(zt))
+        sig = np.where(zt >= 0, e / (1.0 + e), 1.0 / (1.0 + e))       # sigma(-zt)
+        d1 = np.einsum("ij,ij->j", q, sig) / n - ptv + t * pvv
+        d2 = np.einsum("ij,ij->j", q * q, e / (1.0 + e) ** 2) / n + pvv
+        hi = np.where(d1 > 0, t, hi)
+        lo = np.where(d1 <= 0, t, lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proposal = t - d1 / d2
+        outside = ~np.isfinite(proposal) | (proposal <= lo) | (proposal >= hi)
+        proposal = np.where(outside, np.where(np.isinf(hi), 2.0 * t, 0.5 * (lo + hi)), proposal)
+        done = np.abs(proposal - t) <= 1e-3 * t
+        t = proposal
+        if done.all():
+            break
+    return t
+
+
 def solve_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, C: float, fit_intercept: bool,
                  ) -> tuple[np.ndarray, np.ndarray, CertificateStats]:
     """Test predictions (S, n_test) of the optimum of each of the S label states (S, n) in {0, 1},
     a mask (S, n_test) of the predictions the certificate could not settle, and statistics.
 
-    States are solved in the given order, each block starting from the previous one's
-    solution: list them so that neighbours differ in few labels.
+    States are solved in the given order, each block starting from the solved state
+    fewest labels away: list them so that neighbours differ in few labels. The block
+    size adapts (see :func:`_next_block_size`): far-apart states (isotropic embeddings,
+    where one flipped label moves the optimum a lot) are solved one by one, each from
+    its predecessor; close ones (low-rank embeddings) in large blocks of matrix products.
     """
     S, n = states.shape
     ones = np.ones((n, 1)) if fit_intercept else np.zeros((n, 0))
@@ -148,21 +237,60 @@ def solve_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, C: float
     penalty = np.full(k, lam)
     if fit_intercept:
         penalty[-1] = 0.0
-    abs_test = np.abs(test_Zt)
-    predicted = np.zeros((S, len(test_Z)), dtype=bool)
-    uncertain = np.zeros((S, len(test_Z)), dtype=bool)
-    stats = CertificateStats(states=S, predictions=S * len(test_Z))
+    solver = _Solver(Zt, test_Zt, penalty, n, lam, S)
     solved = np.zeros((k, S))      # each state's final point, to start later blocks near them
-    ref = _Reference(Zt, test_Zt, np.zeros(n), penalty, n)
-    stats.factorizations += 1
-    starts = [0, *range(1, S, BLOCK)] if S > 1 else [0]   # the first state alone: it starts cold
-    for start, stop in zip(starts, [*starts[1:], S]):
-        cols = np.arange(start, stop)
-        # start from the solved state fewest labels away from the block's first state
+    size, direction, last_cost = FIRST_BLOCK, 1, None
+    start = 0
+    while start < S:
+        stop = min(S, start + (1 if start == 0 else size))       # the first state alone: it starts cold
         theta = (solved[:, np.argmin((states[:start] != states[start]).sum(axis=1))] if start
                  else np.zeros(k))
+        steps, factorizations = solver.stats.steps, solver.stats.factorizations
+        solved[:, start:stop] = solver.solve_block(np.arange(start, stop), states[start:stop], theta)
+        if start:
+            # cost per state in multiply-adds: a step is ~5 products with each column of (n x k) or
+            # (k x k), plus a fixed part (Python, and a matrix-vector product is memory-bound);
+            # a factorization forms, factors and inverts one k x k matrix
+            cost = ((solver.stats.steps - steps) * (stop - start + STEP_OVERHEAD) * 5 * k * (n + k)
+                    + (solver.stats.factorizations - factorizations) * 2 * k * k * (n + k)) / (stop - start)
+            if last_cost is not None and cost > last_cost:
+                direction = -direction
+            last_cost = cost
+            size = int(min(MAX_BLOCK, max(1, size * 2 ** direction)))
+        start = stop
+    return solver.predicted, solver.uncertain, solver.stats
+
+
+class _Solver:
+    """Shared state of one solve_states call: the matrices, the current reference Hessian, the results."""
+
+    def __init__(self, Zt: np.ndarray, test_Zt: np.ndarray, penalty: np.ndarray, n: int, lam: float, S: int):
+        self.Zt, self.test_Zt, self.penalty, self.n, self.lam = Zt, test_Zt, penalty, n, lam
+        self.k = Zt.shape[1]
+        self.abs_test = np.abs(test_Zt)
+        self.Zt_frobenius = float(np.linalg.norm(Zt))
+        self.predicted = np.zeros((S, len(test_Zt)), dtype=bool)
+        self.uncertain = np.zeros((S, len(test_Zt)), dtype=bool)
+        self.stats = CertificateStats(states=S, predictions=S * len(test_Zt))
+        self.ref = self._factorize(np.zeros(n))
+
+    def _factorize(self, margins: np.ndarray) -> _Reference:
+        self.stats.factorizations += 1
+        return _Reference(self.Zt, self.test_Zt, margins, self.penalty, self.n)
+
+    def _give_up(self, i: int, theta: np.ndarray) -> None:
+        """Nothing certified for state i: all its predictions go to the caller's scikit-learn fit."""
+        self.predicted[i] = self.test_Zt @ theta > 0
+        self.uncertain[i] = True
+        self.stats.uncertain += self.uncertain.shape[1]
+        self.stats.uncertain_states += 1
+
+    def solve_block(self, cols: np.ndarray, block_states: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Solve the states ``block_states`` (rows ``cols`` of the results) from ``theta``; their final points."""
+        Zt, test_Zt, penalty, n, k, lam = self.Zt, self.test_Zt, self.penalty, self.n, self.k, self.lam
+        stats = self.stats
         B = len(cols)
-        signs = (2.0 * states[cols] - 1.0).T                       # (n, B)
+        signs = (2.0 * block_states - 1.0).T                       # (n, B)
         Theta = np.repeat(theta[:, None], B, axis=1)                # (k, B): current points
         last = Theta.copy()                                         # the last point that lowered the loss
         last_loss = np.full(B, np.inf)
@@ -170,7 +298,8 @@ def solve_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, C: float
         halvings = np.zeros(B, dtype=int)
         active = np.ones(B, dtype=bool)
         checked = np.zeros(B, dtype=bool)
-        refactor = False
+        own_reference = np.zeros(B, dtype=bool)                     # a Hessian was factorized at this state
+        refactor: int | None = None                                 # column to refactor at before the next step
         for step in range(MAX_STEPS + 1):
             a = np.flatnonzero(active)
             M = Zt @ Theta[:, a]                                    # training margins
@@ -178,82 +307,104 @@ def solve_states(Z: np.ndarray, states: np.ndarray, test_Z: np.ndarray, C: float
             e = np.exp(-np.abs(z))
             loss = (np.maximum(-z, 0.0) + np.log1p(e)).sum(axis=0) / n \
                 + 0.5 * np.einsum("ij,ij->j", Theta[:, a] * penalty[:, None], Theta[:, a])
-            # a step that raised the loss is halved (back towards the last good point) and retried
+            # a step that raised the loss (rounding near the optimum) is halved and retried
             worse = loss > last_loss[a] + 4 * EPS * np.abs(last_loss[a])
             if worse.any():
                 w = a[worse]
                 Theta[:, w] = 0.5 * (Theta[:, w] + last[:, w])
                 halvings[w] += 1
-                refactor = True
             good = ~worse
             a, M, z, e, loss = a[good], M[:, good], z[:, good], e[:, good], loss[good]
             G = -signs[:, a] * np.where(z >= 0, e / (1.0 + e), 1.0 / (1.0 + e)) / n
             grad = Zt.T @ G + penalty[:, None] * Theta[:, a]
-            if refactor and len(a):
-                ref = _Reference(Zt, test_Zt, M[:, np.argmax(np.abs(grad).max(axis=0))], penalty, n)
-                stats.factorizations += 1
-                refactor = False
-            V = ref.L_inv @ grad
-            nu = np.sqrt(np.einsum("ij,ij->j", V, V))
+            if refactor is not None and len(a):
+                j = int(np.searchsorted(a, refactor)) if refactor >= 0 else -1
+                j = j if 0 <= j < len(a) and a[j] == refactor else int(np.argmax(np.abs(grad).max(axis=0)))
+                self.ref = self._factorize(M[:, j])
+                refactor = None
             # the gradient as computed may differ from the true one by at most this much (2-norm)
-            rounding = (n + k + 4) * EPS * (ref.Zt_frobenius * np.linalg.norm(np.abs(G) + 0.25 * np.abs(M) / n, axis=0)
+            rounding = (n + k + 4) * EPS * (self.Zt_frobenius * np.linalg.norm(np.abs(G) + 0.25 * np.abs(M) / n, axis=0)
                                             + lam * np.linalg.norm(Theta[:, a], axis=0))
-            nu_true = nu + ref.inv_frobenius * rounding
-            t0 = np.abs(M - ref.margins[:, None]).max(axis=0)
-            with np.errstate(over="ignore"):
-                growth = ref.rho * nu_true * np.exp(t0) / max(1.0 - ref.eps, 1e-300)
-                if (growth >= 1.0).any() and not ref.rho_exact and (nu_true * np.exp(t0) < 1e-3).any():
-                    ref.sharpen_rho()                               # the crude rho is what stands in the way
+            check = np.ones(len(a), dtype=bool)                    # columns to check against self.ref
+            while check.any():
+                ref, sub = self.ref, np.flatnonzero(check)
+                c_idx = a[sub]
+                V = ref.L_inv @ grad[:, sub]
+                nu = np.sqrt(np.einsum("ij,ij->j", V, V))
+                nu_true = nu + ref.inv_frobenius * rounding[sub]
+                t0 = ref.distance(M[:, sub], nu_true)
+                with np.errstate(over="ignore"):
                     growth = ref.rho * nu_true * np.exp(t0) / max(1.0 - ref.eps, 1e-300)
-            # no further step can help once rounding dominates the gradient (or the steps run out)
-            stalled = (nu <= 2.0 * (nu_true - nu)) | (step == MAX_STEPS) | (halvings[a] > 30)
-            usable = (growth < 1.0) & (ref.eps < 0.5)
-            hopeless = ~usable & stalled                             # no bound will come: all uncertain
-            for c in a[hopeless]:
-                predicted[cols[c]] = test_Zt @ Theta[:, c] > 0
-                uncertain[cols[c]] = True
-                stats.uncertain += uncertain.shape[1]
-                stats.uncertain_states += 1
-                active[c] = False
-            if usable.any():
-                u = a[usable]
-                delta = -np.log1p(-growth[usable]) / ref.rho
-                margins = test_Zt @ Theta[:, u]                     # (n_test, U)
-                rounding_t = (k + 2) * EPS * (abs_test @ np.abs(Theta[:, u]))
-                bound = SAFETY * ref.test_crude[:, None] * delta + rounding_t
-                unsure = np.abs(margins) <= bound
-                if unsure.any():                                    # sharpen where the crude bound fails
-                    bound = SAFETY * ref.test_norms(unsure.any(axis=1))[:, None] * delta + rounding_t
-                certain = np.abs(margins) > bound
-                for j, c in enumerate(u):
-                    first = not checked[c]
-                    checked[c] = True
-                    if not (certain[:, j].all() or stalled[usable][j]):
-                        continue
-                    i = cols[c]
-                    predicted[i] = margins[:, j] > 0
-                    uncertain[i] = ~certain[:, j]
-                    done = int(certain[:, j].sum())
-                    stats.certified_first += done if first else 0
-                    stats.refined += 0 if first else done
-                    stats.uncertain += len(margins) - done
-                    stats.uncertain_states += int(done < len(margins))
-                    if done:
-                        stats.max_bound = max(stats.max_bound, float(bound[certain[:, j], j].max()))
+                    if (growth >= 1.0).any() and not ref.rho_exact and (nu_true < 1e-3).any():
+                        ref.sharpen_rho()                           # the crude rho (or t0) is what stands in the way
+                        t0 = ref.distance(M[:, sub], nu_true)
+                        growth = ref.rho * nu_true * np.exp(t0) / max(1.0 - ref.eps, 1e-300)
+                # no further step can help once rounding dominates the gradient (or the steps run out)
+                stalled = (nu <= 2.0 * (nu_true - nu)) | (step == MAX_STEPS) | (halvings[c_idx] > 30)
+                usable = (growth < 1.0) & (ref.eps < 0.5)
+                hopeless = ~usable & stalled & (own_reference[c_idx] | (step == MAX_STEPS))
+                for c in c_idx[hopeless]:
+                    self._give_up(cols[c], Theta[:, c])
                     active[c] = False
+                if usable.any():
+                    self._certify(ref, cols, Theta, c_idx[usable], growth[usable], stalled[usable], checked, active)
+                # converged, but the reference is too far for a bound: factorize at such a state, check again
+                far = ~usable & ~own_reference[c_idx] & (stalled | (ref.rho * nu_true < 1e-2)) & active[c_idx]
+                check[:] = False
+                if far.any():
+                    j = int(np.flatnonzero(far)[0])
+                    self.ref = self._factorize(M[:, sub[j]])
+                    own_reference[c_idx[j]] = True
+                    check[sub[far]] = True
             if not active.any():
                 break
             go = active[a]
-            a, V, nu, loss = a[go], V[:, go], nu[go], loss[go]
-            if len(a) and np.median(nu / last_nu[a]) > CONTRACTION:  # most columns contract too slowly
-                refactor = True                                     # before the next step
+            a, loss, z = a[go], loss[go], z[:, go]
+            ref = self.ref
+            V = ref.L_inv @ grad[:, go]
+            nu = np.sqrt(np.einsum("ij,ij->j", V, V))
+            if len(a):
+                rate = float(np.median(nu / last_nu[a]))
+                # most columns contract too slowly, or will not converge in the steps left at this rate
+                with np.errstate(divide="ignore"):
+                    late = step >= 10 and 27.6 / max(-np.log(rate), 1e-12) > MAX_STEPS - step
+                if rate > CONTRACTION or late:
+                    refactor = -1                                   # at the largest gradient, before the next step
             last[:, a], last_loss[a], last_nu[a] = Theta[:, a], loss, nu
-            Theta[:, a] -= ref.L_inv.T @ V
+            v = ref.L_inv.T @ V                                     # the chord step, H_ref^-1 grad
+            t = _line_search(z, signs[:, a] * (Zt @ v), Theta[:, a], v, penalty, n)
+            Theta[:, a] -= v * t
             stats.steps += 1
         for c in np.flatnonzero(active):                            # steps ran out mid-retry: nothing certified
-            predicted[cols[c]] = test_Zt @ Theta[:, c] > 0
-            uncertain[cols[c]] = True
-            stats.uncertain += uncertain.shape[1]
-            stats.uncertain_states += 1
-        solved[:, cols] = Theta
-    return predicted, uncertain, stats
+            self._give_up(cols[c], Theta[:, c])
+        return Theta
+
+    def _certify(self, ref: _Reference, cols: np.ndarray, Theta: np.ndarray, u: np.ndarray, growth: np.ndarray,
+                 stalled: np.ndarray, checked: np.ndarray, active: np.ndarray) -> None:
+        """Bound every test margin of the columns ``u`` (whose bound ``growth`` < 1); finish a column
+        when all its predictions are certain or no further step can help."""
+        stats, k = self.stats, self.k
+        delta = -np.log1p(-growth) / ref.rho
+        margins = self.test_Zt @ Theta[:, u]                        # (n_test, U)
+        rounding_t = (k + 2) * EPS * (self.abs_test @ np.abs(Theta[:, u]))
+        bound = SAFETY * ref.test_crude[:, None] * delta + rounding_t
+        unsure = np.abs(margins) <= bound
+        if unsure.any():                                            # sharpen where the crude bound fails
+            bound = SAFETY * ref.test_norms(unsure.any(axis=1))[:, None] * delta + rounding_t
+        certain = np.abs(margins) > bound
+        for j, c in enumerate(u):
+            first = not checked[c]
+            checked[c] = True
+            if not (certain[:, j].all() or stalled[j]):
+                continue
+            i = cols[c]
+            self.predicted[i] = margins[:, j] > 0
+            self.uncertain[i] = ~certain[:, j]
+            done = int(certain[:, j].sum())
+            stats.certified_first += done if first else 0
+            stats.refined += 0 if first else done
+            stats.uncertain += len(margins) - done
+            stats.uncertain_states += int(done < len(margins))
+            if done:
+                stats.max_bound = max(stats.max_bound, float(bound[certain[:, j], j].max()))
+            active[c] = False
