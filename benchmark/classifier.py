@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Mapping
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 NAME = "LogisticRegression"
 REFERENCE_SETTINGS: dict[str, Any] = {"random_state": 0}
@@ -20,14 +23,55 @@ REFERENCE_SETTINGS: dict[str, Any] = {"random_state": 0}
 DEBUGGING_SETTINGS: dict[str, Any] = {"tol": 1e-10, "max_iter": 100_000}
 
 
+# LogisticRegression().get_params() of the pinned scikit-learn (a test checks it), so that
+# settings are resolved and plain valid ones accepted without importing scikit-learn: a
+# debugging run that never falls back to scikit-learn never pays its import.
+SKLEARN_DEFAULTS: dict[str, Any] = {
+    "C": 1.0, "class_weight": None, "dual": False, "fit_intercept": True, "intercept_scaling": 1,
+    "l1_ratio": 0.0, "max_iter": 100, "n_jobs": None, "penalty": "deprecated", "random_state": None,
+    "solver": "lbfgs", "tol": 0.0001, "verbose": 0, "warm_start": False,
+}
+SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (Integral, Real)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+# Values scikit-learn surely accepts, alone and with the other settings (no penalty, dual or
+# l1_ratio other than the defaults: those combinations are refused only inside fit());
+# anything else is left to scikit-learn's own checks.
+_SURELY_VALID = {
+    "C": lambda v: _number(v) and v > 0,
+    "tol": lambda v: _number(v) and v >= 0,
+    "max_iter": lambda v: _integer(v) and v >= 0,
+    "fit_intercept": lambda v: isinstance(v, bool),
+    "dual": lambda v: v is False,
+    "warm_start": lambda v: isinstance(v, bool),
+    "intercept_scaling": lambda v: _number(v) and v > 0,
+    "l1_ratio": lambda v: _number(v) and v == 0,
+    "random_state": lambda v: v is None or (_integer(v) and 0 <= v < 2 ** 32),
+    "solver": lambda v: isinstance(v, str) and v in SOLVERS,
+    "class_weight": lambda v: v is None or v == "balanced",
+    "verbose": lambda v: _integer(v) and v >= 0,
+    "n_jobs": lambda v: v is None or _integer(v),
+}
+
+
 def check_classifier_settings(settings: Mapping[str, Any]) -> str | None:
     """Return a problem description, or None when LogisticRegression accepts the settings."""
-    allowed = set(LogisticRegression().get_params())
     for key, value in settings.items():
-        if key not in allowed:
+        if key not in SKLEARN_DEFAULTS:
             return f"unknown LogisticRegression setting {key!r}"
         if not (value is None or isinstance(value, (bool, int, float, str))):
             return f"setting {key!r} must be a scalar"
+    merged = {**REFERENCE_SETTINGS, **settings}
+    if all(key in _SURELY_VALID and _SURELY_VALID[key](value) for key, value in merged.items()):
+        return None
     try:
         model = make_classifier({**settings, "verbose": 0})
         model._validate_params()  # sklearn's own parameter constraints
@@ -62,10 +106,15 @@ def describe(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def resolved_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Every LogisticRegression setting, the defaults filled in."""
-    return make_classifier(settings).get_params()
+    """Every LogisticRegression setting, the defaults filled in (as ``get_params()``, without the import)."""
+    settings = dict(settings or {})
+    if not set(settings) <= set(SKLEARN_DEFAULTS):
+        return make_classifier(settings).get_params()  # scikit-learn names the unknown setting
+    return {**SKLEARN_DEFAULTS, **REFERENCE_SETTINGS, **settings}
 
 
-def make_classifier(settings: Mapping[str, Any] | None = None) -> LogisticRegression:
+def make_classifier(settings: Mapping[str, Any] | None = None) -> "LogisticRegression":
     """LogisticRegression(random_state=0) with the given overrides."""
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(**{**REFERENCE_SETTINGS, **dict(settings or {})})

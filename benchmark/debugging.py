@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .batched_logistic import CertificateStats, batched_settings, solve_states
-from .classifier import DEBUGGING_SETTINGS, has_plain_l2_penalty, make_classifier
+from .classifier import DEBUGGING_SETTINGS, has_plain_l2_penalty, make_classifier, resolved_settings
 from .execution import Backend, LocalBackend, aligned
 
 DEFAULT_CLASSIFIER: dict[str, Any] = DEBUGGING_SETTINGS
@@ -234,7 +234,7 @@ def rotation_invariant(classifier: Mapping[str, Any]) -> bool:
     Only then may it be fitted on thin-SVD coordinates; an L1 or elastic-net penalty
     (or none at all) falls back to the raw embeddings.
     """
-    return has_plain_l2_penalty(make_classifier(classifier).get_params())
+    return has_plain_l2_penalty(resolved_settings(classifier))
 
 
 @dataclass(frozen=True)

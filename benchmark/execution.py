@@ -14,7 +14,6 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from .errors import InputError
@@ -41,10 +40,15 @@ class LocalBackend:
         self.workers = max(1, cores + 1 + n_jobs if n_jobs < 0 else n_jobs)
 
     def map(self, fn, items, shared, desc="", progress=False):
-        jobs = (delayed(fn)(item, **shared) for item in items)
-        # Worker processes die with this one, even when it is killed outright (SIGKILL).
-        options = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if self.n_jobs != 1 else {}
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator", **options)(jobs)
+        if self.workers == 1:  # in-process: no need to import joblib
+            results = (fn(item, **shared) for item in items)
+        else:
+            from joblib import Parallel, delayed
+
+            jobs = (delayed(fn)(item, **shared) for item in items)
+            # Worker processes die with this one, even when it is killed outright (SIGKILL).
+            options = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if self.n_jobs != 1 else {}
+            results = Parallel(n_jobs=self.n_jobs, return_as="generator", **options)(jobs)
         return list(tqdm(results, total=len(items), desc=desc, unit="job", disable=not progress, leave=False))
 
     def close(self) -> None:

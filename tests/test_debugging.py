@@ -416,3 +416,94 @@ def test_low_rank_embeddings_equal_the_naive_loop_and_certify(n, d, seed):
     assert c.states == evaluator.fits and c.predictions == c.states * len(ty)
     assert c.certified_first + c.refined + c.uncertain == c.predictions
     assert c.uncertain <= c.predictions // 100          # the certificate settles nearly everything
+
+
+def test_isotropic_embeddings_equal_the_naive_loop_and_certify():
+    """Far-apart label states (one flipped label moves its row's margin by ~10): still exact, still certified."""
+    from benchmark.sources.synthetic import two_gaussian_classes
+
+    rng = np.random.default_rng(7)
+    direction = rng.standard_normal(400)
+    direction /= np.linalg.norm(direction)
+    X, clean = two_gaussian_classes(rng, 50, direction)
+    tX, ty = two_gaussian_classes(rng, 60, direction)
+    X, tX = X.astype(np.float64), tX.astype(np.float64)
+    noisy = layout.flip_labels(clean, 0.3, rng)
+    orders = [rng.permutation(50), rng.permutation(50)]
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+    for order, curve in zip(orders, evaluator.curves(orders)):
+        np.testing.assert_array_equal(curve, naive_curve(X, noisy, clean, tX, ty, order))
+    c = evaluator.certificate
+    assert c.certified_first + c.refined + c.uncertain == c.predictions == c.states * len(ty)
+    assert c.uncertain <= c.predictions // 10
+
+
+def test_dropping_the_rows_that_moved_keeps_the_hessian_bound():
+    """At a point whose margins moved far from the reference's on a few rows, the Hessian there is
+    >= e^-t0 H_ref with the (much smaller) t0 that Reference.distance returns."""
+    from benchmark.batched_logistic import _Reference
+
+    rng = np.random.default_rng(3)
+    n, k = 40, 61
+    Zt = np.hstack([rng.standard_normal((n, k - 1)), np.ones((n, 1))])
+    penalty = np.full(k, 1.0 / n)
+    penalty[-1] = 0.0
+    ref_margins = rng.normal(0, 3, n)
+    ref = _Reference(Zt, Zt[:5], ref_margins, penalty, n)
+    ref.sharpen_rho()
+    margins = ref_margins + rng.normal(0, 0.1, n)
+    margins[[3, 17]] = ref_margins[[3, 17]] - 10.0 * np.sign(ref_margins[[3, 17]])   # two rows moved by 10
+    plain = np.abs(margins - ref_margins).max()
+    t0 = ref.distance(margins[:, None], np.array([1e-3 / ref.rho]))[0]   # a gradient small enough to try
+    assert t0 < plain - 5
+    d = np.exp(-np.abs(margins))
+    H = (Zt * (d / (1 + d) ** 2 / n)[:, None]).T @ Zt + np.diag(penalty)
+    smallest = np.linalg.eigvalsh(ref.L_inv @ H @ ref.L_inv.T)[0]      # H in the metric of H_ref
+    assert smallest >= np.exp(-t0) * (1 - ref.eps)
+
+
+def test_classifier_defaults_and_plain_checks_agree_with_sklearn(monkeypatch):
+    """Settings are resolved and plain valid ones accepted without importing scikit-learn: the copy
+    of its defaults must be the pinned version's, and the shortcut must answer as scikit-learn does."""
+    from sklearn.linear_model import LogisticRegression
+
+    import benchmark.classifier as classifier
+
+    assert classifier.SKLEARN_DEFAULTS == LogisticRegression().get_params()
+    candidates = [0, 1, -1, 2, 0.5, 1.5, -0.5, 1e-10, float("inf"), float("nan"), True, False, None,
+                  "l1", "l2", "elasticnet", "lbfgs", "saga", "liblinear", "balanced", "other", 2 ** 32]
+    cases = [{key: value} for key in classifier.SKLEARN_DEFAULTS for value in candidates]
+    cases += [{"solver": s, "dual": d, "C": 0.5} for s in classifier.SOLVERS for d in (True, False)]
+    cases += [{"solver": s, "l1_ratio": r} for s in classifier.SOLVERS for r in (0, 0.5, 1.0)]
+    fast = [classifier.check_classifier_settings(case) is None for case in cases]
+    monkeypatch.setattr(classifier, "_SURELY_VALID", {})              # scikit-learn decides everything
+    slow = [classifier.check_classifier_settings(case) is None for case in cases]
+    assert [c for c, f, s in zip(cases, fast, slow) if f != s] == []
+    assert any(fast) and not all(fast)
+
+
+def test_a_certified_run_never_imports_sklearn_or_joblib():
+    """What only the fallback (or parallel jobs) uses is imported only when needed."""
+    import subprocess
+    from pathlib import Path
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from benchmark.debugging import CleaningEvaluator
+from benchmark.parameters import load_parameters
+from benchmark.sources.synthetic import LowRankEmbedding
+rng = np.random.default_rng(0)
+embedding = LowRankEmbedding(rng, 300, rank=32)
+X, clean = embedding.classes(rng, 60)
+tX, ty = embedding.classes(rng, 40)
+noisy = clean.copy(); noisy[:15] = 1 - noisy[:15]
+evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+evaluator.curves([rng.permutation(60)])
+print(evaluator.certificate.uncertain, "sklearn" in sys.modules, "joblib" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout.split()
+    uncertain, sklearn, joblib = int(out[0]), out[1] == "True", out[2] == "True"
+    assert sklearn == (uncertain > 0) and not joblib
