@@ -8,8 +8,9 @@ synthetic source's low-rank embeddings: decaying spectrum, shared positive mean,
 weak noise) and ``isotropic`` (two Gaussian classes). The condition number of each
 training matrix is printed, and the certificate's statistics: predictions settled
 at the first check, after further steps, and left to scikit-learn.
-At N=300 the naive loop runs in full; at larger N it runs a prefix of one order
-and its full cost is extrapolated (marked "est."). The naive loop is timed with
+At N=300 the naive loop runs in full (``--full-up-to``); at larger N it runs a
+prefix of one order, compared with the fast curve's prefix, and its full cost is
+extrapolated (marked "est."). The naive loop is timed with
 BLAS limited to one thread (its fastest form on this 2-core machine); the loop as
 naively written, with default BLAS threads, is timed on a few fits and
 extrapolated in the last column.
@@ -54,7 +55,8 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--n-test", type=int, default=500)
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--sample-steps", type=int, default=30, help="naive steps timed when N > 300")
+    parser.add_argument("--sample-steps", type=int, default=30, help="naive steps timed when N > --full-up-to")
+    parser.add_argument("--full-up-to", type=int, default=300, help="largest N whose naive loop runs in full")
     parser.add_argument("--default-thread-fits", type=int, default=5,
                         help="fits timed with default BLAS threads (0 to skip)")
     parser.add_argument("--geometries", nargs="+", default=["realistic", "isotropic"])
@@ -72,7 +74,7 @@ def main() -> None:
             fast = evaluator.curves(orders)
             fast_s = time.perf_counter() - start
 
-            full = n <= 300
+            full = n <= args.full_up_to
             steps = len(orders[0]) if full else args.sample_steps
             start = time.perf_counter()
             with threadpool_limits(1):
