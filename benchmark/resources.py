@@ -215,17 +215,20 @@ class CandidatePool:
         not returned (the caller reports them against the submission).
         """
         wanted = pa.array(sorted(set(image_ids)), type=pa.string())
+        columns = [self.ID, self.EMBEDDING]
         try:
-            # One fragment and one batch in flight: peak memory is about one decoded
-            # row group, not the readahead of many (measured: perf/selection_memory.py).
-            table = self.dataset.scanner(
-                columns=[self.ID, self.EMBEDDING],
-                filter=pc.field(self.ID).isin(wanted),
-                batch_size=8192,
-                batch_readahead=1,
-                fragment_readahead=1,
-                use_threads=False,
-            ).to_table()
+            # One row group at a time, filtered as it is decoded: peak memory is about one
+            # decoded row group plus the matched rows, whether the pool is many part files
+            # or one big file (measured: perf/selection_memory.py).
+            parts = []
+            for path in self.dataset.files:
+                with pq.ParquetFile(path, pre_buffer=False) as parquet:   # pages streamed, not whole row groups
+                    for batch in parquet.iter_batches(batch_size=8192, columns=columns, use_threads=False):
+                        batch = batch.filter(pc.is_in(batch.column(0), value_set=wanted))
+                        if batch.num_rows:
+                            parts.append(batch)
+            table = (pa.Table.from_batches(parts) if parts
+                     else self.dataset.schema.empty_table().select(columns))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
             raise ResourceError(f"candidate pool cannot be scanned ({_first_line(exc)})", self.path) from None
         ids = _string_ids(table.column(self.ID), self.path, self.ID)
