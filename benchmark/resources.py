@@ -211,20 +211,20 @@ class CandidatePool:
     def lookup(self, image_ids: Iterable[str], expected_dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows for the given ImageIDs that exist in the pool: (sorted ids, float64 matrix).
 
-        One filtered scan of the whole pool; IDs absent from the pool are simply
+        One filtered pass over the whole pool; IDs absent from the pool are simply
         not returned (the caller reports them against the submission).
         """
         wanted = pa.array(sorted(set(image_ids)), type=pa.string())
         columns = [self.ID, self.EMBEDDING]
         try:
-            # One row group at a time, filtered as it is decoded: peak memory is about one
-            # decoded row group plus the matched rows, whether the pool is many part files
-            # or one big file (measured: perf/selection_memory.py).
+            # File by file in 8,192-row batches, each filtered as it is decoded: peak memory is
+            # about one decoded row group plus the matched rows, whether the pool is many part
+            # files or one big file (measured: perf/selection_memory.py).
             parts = []
             for path in self.dataset.files:
-                with pq.ParquetFile(path, pre_buffer=False) as parquet:   # pages streamed, not whole row groups
+                with pq.ParquetFile(path, pre_buffer=False) as parquet:   # no whole row group buffered ahead
                     for batch in parquet.iter_batches(batch_size=8192, columns=columns, use_threads=False):
-                        batch = batch.filter(pc.is_in(batch.column(0), value_set=wanted))
+                        batch = batch.filter(pc.is_in(batch.column(self.ID), value_set=wanted))
                         if batch.num_rows:
                             parts.append(batch)
             table = (pa.Table.from_batches(parts) if parts
