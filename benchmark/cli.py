@@ -19,6 +19,7 @@ from typing import Sequence
 from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError
 from .logs import log, setup
 from .tasks import TASKS
+from .workspace_paths import require_writable_outputs
 
 
 class Stopped(KeyboardInterrupt):
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kwargs[param.name] = given if given is not None else str(workspace / param.default)
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        require_writable_outputs({p.name: kwargs[p.name] for p in task.params if p.io == "output"})
         return task.run(**kwargs)
     except InputError as error:
         log.error("%s", error.message)
