@@ -1,5 +1,6 @@
 """Run inside the mlcube venv: resolve mlcube.yaml with the real mlcube library and print, per task,
-its parameters and the exact container arguments MLCube's docker runner would pass.
+its parameters, the exact container arguments MLCube's docker runner would pass and each mount's
+option (ro/rw).
 
 Arguments after the workspace are given to mlcube as on its command line (``name=value`` task
 parameters, ``-Pkey=value`` settings) and parsed by mlcube's own parser."""
@@ -19,10 +20,11 @@ config = MLCubeConfig.create_mlcube_config(
     workspace=workspace)
 out = {}
 for task in config.tasks:
-    mounts, args, _ = Shell.generate_mounts_and_args(config, task, make_dirs=False)
+    mounts, args, opts = Shell.generate_mounts_and_args(config, task, make_dirs=False)
     out[task] = {
         "parameters": OmegaConf.to_container(config.tasks[task].parameters),
         "args": args,
         "mounts": {container: host for host, container in mounts.items()},
+        "opts": {container: opts.get(host) for host, container in mounts.items()},  # ro / rw per mount
     }
 print(json.dumps({"tasks": out, "image": config.runner.image}))

@@ -93,3 +93,25 @@ def test_pipeline_runs_with_the_arguments_mlcube_passes(tmp_path):
     assert (ws / "results" / "selection" / "results.yaml").is_file()
     assert (ws / "results" / "debugging" / "results.yaml").is_file()
     assert list((ws / "plots").glob("*.png"))
+
+
+def test_inputs_mount_read_only_and_outputs_read_write(tmp_path):
+    """Every input parameter is mounted ro and every output rw, as mlcube 0.0.9 resolves them."""
+    config = probe(tmp_path / "workspace")["tasks"]
+    for name, task in TASKS.items():
+        args = dict(arg[2:].split("=", 1) for arg in config[name]["args"][1:])
+        opts = config[name]["opts"]
+        for p in task.params:
+            mount = next(m for m in sorted(opts, key=len, reverse=True) if args[p.name].startswith(m))
+            assert opts[mount] == ("ro" if p.io == "input" else "rw"), (name, p.name, mount, opts)
+
+
+def test_an_output_sharing_a_host_folder_with_an_input_stays_writable(tmp_path):
+    """The explicit `opts: rw` on outputs makes mlcube mount a folder shared with an input rw."""
+    raw = yaml.safe_load((ROOT / "mlcube.yaml").read_text())
+    raw["tasks"]["download"]["parameters"]["outputs"]["output_path"]["default"] = "."  # = parameters.yaml's folder
+    changed = tmp_path / "mlcube.yaml"
+    changed.write_text(yaml.safe_dump(raw))
+    task = probe(tmp_path / "workspace", changed)["tasks"]["download"]
+    shared = [m for m, host in task["mounts"].items() if Path(host) == tmp_path / "workspace"]
+    assert len(shared) == 1 and task["opts"][shared[0]] == "rw", task
