@@ -17,7 +17,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.errors import InputError
-from benchmark.workspace_paths import require_writable_folder
+from benchmark.workspace_paths import mounted_roots, require_writable_folder, shown
 from conftest import ROOT
 
 OTHER = 4321  # an unprivileged user id that owns nothing here
@@ -149,3 +149,25 @@ def test_output_folder_behind_a_folder_we_cannot_enter(workspace: Path, caplog) 
     assert code == 2
     assert len(errors) == 1 and errors[0].startswith(
         f"{private / 'plots'}: output_path: cannot reach the output folder (Permission denied: "), errors
+
+
+def test_paths_are_shown_relative_to_the_parameter_folder_that_holds_them(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    folders = {"data_path": ws / "data", "submission_path": ws / "submissions" / "selection",
+               "output_path": ws / "results" / "selection"}
+    assert shown(ws / "submissions" / "selection" / "mine" / "Five.csv") == str(ws / "submissions" / "selection"
+                                                                                / "mine" / "Five.csv")
+    with mounted_roots(folders, {"parameters_file": ws / "parameters.yaml"}):
+        assert shown(ws / "submissions" / "selection" / "mine" / "Five.csv") == "mine/Five.csv"
+        assert shown(ws / "data" / "selection" / "pool.parquet") == "selection/pool.parquet"
+        assert shown(ws / "results" / "selection" / "results.yaml") == "results.yaml"
+        assert shown(ws / "parameters.yaml") == "parameters.yaml"  # its folder is the workspace
+        assert shown(ws / "submissions" / "selection") == "submission_path"
+        assert shown("/elsewhere/x.csv") == "/elsewhere/x.csv"
+        # the same files under container mount points read the same
+        with mounted_roots({"data_path": "/mlcube_io0", "submission_path": "/mlcube_io1"},
+                           {"parameters_file": "/mlcube_io2/parameters.yaml"}):
+            assert shown("/mlcube_io1/mine/Five.csv") == "mine/Five.csv"
+            assert shown("/mlcube_io2/parameters.yaml") == "parameters.yaml"
+        assert shown(ws / "data") == "data_path"
+    assert shown(ws / "data") == str(ws / "data")
