@@ -309,9 +309,9 @@ def test_baseline_tasks_are_registered_like_mlcube_declares_them():
                           "parameters_file": ("input", "file", "parameters.yaml"),
                           "submission_path": ("output", "directory", output)}
         declared = raw[name]["parameters"]
-        assert declared["inputs"] == {"data_path": {"type": "directory", "default": "data/"},
-                                      "parameters_file": {"type": "file", "default": "parameters.yaml"}}
-        assert declared["outputs"] == {"submission_path": {"type": "directory", "default": output}}
+        assert declared["inputs"] == {"data_path": {"type": "directory", "default": "data/", "opts": "ro"},
+                                      "parameters_file": {"type": "file", "default": "parameters.yaml", "opts": "ro"}}
+        assert declared["outputs"] == {"submission_path": {"type": "directory", "default": output, "opts": "rw"}}
 
 
 @pytest.mark.parametrize("task", ["select_baselines", "debug_baselines"])

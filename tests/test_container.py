@@ -12,6 +12,7 @@ Run just these:  .venv/bin/python -m pytest -m container -rs
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,13 +82,14 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
 
 def mlcube_run(podman: Podman, workspace: Path, tasks: list[str], *extra: str,
                timeout: float = 1200) -> subprocess.CompletedProcess:
-    """`mlcube run` on the project's mlcube.yaml: always (re)builds the image, runs as UID:GID.
+    """`mlcube run` on the project's mlcube.yaml (which builds the image before each task), as UID:GID.
 
-    --rm because mlcube's `docker run` leaves every container behind otherwise.
+    The test runs as root, so mlcube.yaml's default `-u $(id -u):$(id -g)` would be root:
+    cpu_args is replaced, keeping its --rm.
     """
     cmd = [str(MLCUBE), "--log-level=info", "run", f"--mlcube={ROOT}", f"--task={','.join(tasks)}",
            "--platform=docker", f"--workspace={workspace}", f"-Pdocker.docker={podman.executable}",
-           "-Pdocker.build_strategy=always", f"-Pdocker.cpu_args=-u {UID}:{GID} --rm", *extra]
+           f"-Pdocker.cpu_args=--rm -u {UID}:{GID}", *extra]
     start = time.monotonic()
     proc = subprocess.run(cmd, env=podman.env, cwd=workspace.parent, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
@@ -167,7 +169,24 @@ def test_all_tasks_run_in_the_container(cube: CubeRun) -> None:
     runs = [line for line in cube.offline.stdout.splitlines() if "Command=" in line and " run " in line]
     assert len(runs) == len(cube.offline_tasks), cube.offline.stdout[-3000:]
     for line in runs:
-        assert f"-u {UID}:{GID}" in line and "--network=none" in line, line
+        assert f"-u {UID}:{GID}" in line and "--network=none" in line and "--rm" in line, line
+
+
+def test_every_task_ran_with_its_inputs_read_only(cube: CubeRun) -> None:
+    """Each task's `docker run` mounted its inputs :ro and its outputs :rw, and still succeeded."""
+    require_ok(cube)
+    runs = [line for proc in (cube.download, cube.offline) for line in proc.stdout.splitlines()
+            if "Command=" in line and " run " in line]
+    ran = [line.split("mlcommons/dataperf-vision:0.1.0 ", 1)[1].split()[0] for line in runs]
+    assert ran == ["download", *cube.offline_tasks], ran
+    declared = mlcube_config()["tasks"]
+    for task, line in zip(ran, runs):
+        options = {mount: opt for _host, mount, opt in re.findall(r"--volume (\S+?):(/mlcube_io\d+):(ro|rw)\b", line)}
+        args = dict(a[2:].split("=", 1) for a in re.findall(r"--\w+=/mlcube_io[^\s']+", line))
+        for io, expected in (("inputs", "ro"), ("outputs", "rw")):
+            for name, spec in declared[task]["parameters"][io].items():
+                mount = args[name] if spec["type"] == "directory" else args[name].rsplit("/", 1)[0]
+                assert options.get(mount) == expected, (task, name, mount, line)
 
 
 def require_ok(cube: CubeRun) -> None:
@@ -240,3 +259,71 @@ def test_bad_submission_fails_mlcube_run_with_the_error_line(podman: Podman, cub
     results = yaml.safe_load((ws / "results" / "selection" / "results.yaml").read_text())
     assert results["submissions"]["bad"]["valid"] is False
     assert results["submissions"][example.name]["valid"] is True
+
+
+def test_workspace_owned_by_someone_else_is_one_line_and_exit_2(podman: Podman, tmp_path: Path) -> None:
+    """A first run without -u left root-owned folders; the run as UID:GID names the folder and the fixes."""
+    ws = new_workspace(tmp_path / "workspace")
+    for sub in ("data", "submissions"):
+        for p in [ws / sub, *(ws / sub).rglob("*")]:
+            os.chown(p, 0, 0, follow_symlinks=False)
+    before = sorted(ws.rglob("*"))
+    proc = mlcube_run(podman, ws, ["download"], "--network=none")
+    assert proc.returncode != 0, tail(proc)
+    assert "exit_code=2" in proc.stdout, tail(proc)
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")]
+    assert len(errors) == 1, tail(proc)
+    assert errors[0].startswith(f"ERROR output_path (/mlcube_io1) is not writable by uid:gid {UID}:{GID} "
+                                "(owner 0:0, mode 0755); "), errors[0]
+    for fix in ("chown -R", "-u $(id -u):$(id -g)", "--userns=keep-id"):
+        assert fix in errors[0], fix
+    assert 'File "/app/' not in proc.stdout, "a traceback from the package"
+    assert sorted(ws.rglob("*")) == before  # nothing written
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split(title, 1)[1].split("\n#", 1)[0]
+
+
+def test_plain_docker_run_recipe_from_the_readme(podman: Podman, cube: CubeRun, tmp_path: Path) -> None:
+    """The README's `docker run` block, run as written by bash, with podman standing in for docker."""
+    require_ok(cube)
+    section = readme_section("### Without MLCube: plain `docker run`")
+    recipe = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "docker").write_text(f'#!/bin/sh\nexec "{podman.executable}" "$@"\n')
+    (shims / "docker").chmod(0o755)
+    ws = tmp_path / "workspace"
+    ws.mkdir()
+    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
+    env = {**podman.env, "PATH": f"{shims}{os.pathsep}{podman.env['PATH']}", "WORKSPACE": str(ws)}
+    start = time.monotonic()
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=1200)
+    _log(f"README docker run recipe: exit {proc.returncode} in {time.monotonic() - start:.1f} s")
+    check_ok(proc, "the README's docker run recipe")
+    assert list((ws / "plots").glob("*.png")) and (ws / "plots" / "report.html").is_file()
+    # The same image, data and submissions as the mlcube run: the same results, byte for byte.
+    for kind in ("selection", "debugging"):
+        ours, theirs = ws / "results" / kind, cube.workspace / "results" / kind
+        assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in theirs.iterdir()), kind
+        for path in ours.iterdir():
+            assert path.read_bytes() == (theirs / path.name).read_bytes(), f"{kind}/{path.name}"
+
+
+def test_the_readme_names_the_python_ci_builds_on(podman: Podman) -> None:
+    """README "Which Python the image runs" states the stand-in's CPython version exactly."""
+    proc = subprocess.run([podman.executable, "run", "--rm", "--network=none", BASE_IMAGE, "python", "-c",
+                           "import platform; print(platform.python_version())"],
+                          env=podman.env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    version = proc.stdout.strip()
+    label = subprocess.run([podman.executable, "image", "inspect", "--format",
+                            '{{ index .Labels "org.dataperf.ci.stand-in" }}', BASE_IMAGE],
+                           env=podman.env, capture_output=True, text=True).stdout.strip()
+    section = " ".join(readme_section("### Which Python the image runs").split())
+    assert version.startswith("3.11."), version
+    if label:  # our debootstrap stand-in (a pulled python:3.11-slim carries no such label)
+        assert f"**Debian bookworm's {version}**" in section, version
