@@ -1,5 +1,5 @@
 # DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml);
-# also works directly: docker run --rm -u "$(id -u):$(id -g)" -v "$PWD/workspace:/ws" IMAGE <task> --param=/ws/...
+# also works without mlcube: README, "Without MLCube: plain `docker run`" (the same mounts, user and network).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
