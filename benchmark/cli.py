@@ -18,8 +18,8 @@ from typing import Sequence
 
 from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError
 from .logs import log, setup
-from .tasks import TASKS
-from .workspace_paths import require_writable_outputs
+from .tasks import STRICT_ENV, TASKS, strict_from_environment, strict_mode
+from .workspace_paths import require_input_folders, require_writable_outputs
 
 
 class Stopped(KeyboardInterrupt):
@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
         for param in task.params:
             p.add_argument(f"--{param.name}", default=None, metavar="PATH",
                            help=f"{param.io} {param.kind} (default: <workspace>/{param.default})")
+        if task.scores_submissions:
+            p.add_argument("--strict", action="store_true",
+                           help=f"exit 1 when a submission is invalid (default: 0 once results are written; "
+                                f"also {STRICT_ENV}=1)")
     return parser
 
 
@@ -83,8 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         kwargs[param.name] = given if given is not None else str(workspace / param.default)
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        strict = getattr(args, "strict", False) or strict_from_environment()
+        require_input_folders({p.name: kwargs[p.name] for p in task.params
+                               if p.io == "input" and p.kind == "directory" and not p.optional})
         require_writable_outputs({p.name: kwargs[p.name] for p in task.params if p.io == "output"})
-        return task.run(**kwargs)
+        with strict_mode(strict):
+            return task.call(kwargs)
     except InputError as error:
         log.error("%s", error.message)
         return EXIT_BAD_INPUT

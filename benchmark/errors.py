@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .relative_paths import shown
+
 # Exit codes of every task (README, "Errors and exit codes").
 EXIT_OK = 0  # every submission scored
 EXIT_INVALID_SUBMISSION = 1  # results written, but at least one submission was invalid
@@ -23,12 +25,15 @@ class InputError(Exception):
     def __init__(self, problem: str, path: str | Path | None = None, line: int | None = None):
         self.problem = problem
         self.path = None if path is None else str(path)
+        # Fixed where it is raised: relative to the running task's parameter folders, so the
+        # message (and results.yaml) reads the same in a container and in a local run.
+        self.shown_path = None if path is None else shown(path)
         self.line = line
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        where = self.path or ""
+        where = self.shown_path or ""
         if where and self.line is not None:
             where = f"{where}:{self.line}"
         text = f"{where}: {self.problem}" if where else self.problem

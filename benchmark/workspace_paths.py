@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
 
 from .errors import InputError
 
@@ -94,45 +91,16 @@ def _check(param: str, root: Path) -> None:
         folders.sort()
 
 
+def require_input_folders(inputs: dict[str, str | Path]) -> None:
+    """Every input folder exists (named as given: a wrong path is obvious from the line)."""
+    for param, path in inputs.items():
+        folder = Path(path)
+        if not folder.is_dir():
+            raise InputError(f"{param}: input folder not found" if not folder.exists()
+                             else f"{param}: input path is not a folder", folder)
+
+
 def require_writable_outputs(outputs: dict[str, str | Path]) -> None:
     """Check every output folder of a task, in the order given (parameter name -> path)."""
     for param, path in outputs.items():
         require_writable_folder(param, path)
-
-
-# --------------------------------------------------------------------------- paths as shown
-# A container sees its inputs under mount points (/mlcube_io1/...), a local run under the
-# workspace; what is written to logs and result files names a path relative to the task
-# parameter folder that holds it (`mine/Five.csv:12`), so both runs write the same bytes.
-_ROOTS: ContextVar[tuple[tuple[Path, str], ...]] = ContextVar("mounted_roots", default=())
-
-
-@contextmanager
-def mounted_roots(folders: dict[str, str | Path], files: dict[str, str | Path] | None = None) -> Iterator[None]:
-    """Within this block, :func:`shown` names paths relative to these task parameters' folders.
-
-    ``folders``: directory parameters (name -> path); ``files``: file parameters, whose
-    containing folder is the root (so ``parameters.yaml`` is shown by its name).
-    """
-    roots = [(Path(os.path.abspath(path)), name) for name, path in folders.items()]
-    roots += [(Path(os.path.abspath(path)).parent, name) for name, path in (files or {}).items()]
-    roots.sort(key=lambda root: len(root[0].parts), reverse=True)  # the deepest folder that holds a path wins
-    token = _ROOTS.set(tuple(roots))
-    try:
-        yield
-    finally:
-        _ROOTS.reset(token)
-
-
-def shown(path: str | Path) -> str:
-    """``path`` relative to the task parameter folder that holds it; a parameter's own folder by its name."""
-    roots = _ROOTS.get()
-    if not roots:
-        return str(path)
-    absolute = Path(os.path.abspath(path))
-    for root, name in roots:
-        if absolute == root:
-            return name
-        if absolute.is_relative_to(root):
-            return absolute.relative_to(root).as_posix()
-    return str(path)

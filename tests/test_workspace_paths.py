@@ -17,7 +17,8 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.errors import InputError
-from benchmark.workspace_paths import mounted_roots, require_writable_folder, shown
+from benchmark.relative_paths import mounted_roots, shown
+from benchmark.workspace_paths import require_writable_folder
 from conftest import ROOT
 
 OTHER = 4321  # an unprivileged user id that owns nothing here
@@ -161,13 +162,14 @@ def test_paths_are_shown_relative_to_the_parameter_folder_that_holds_them(tmp_pa
         assert shown(ws / "submissions" / "selection" / "mine" / "Five.csv") == "mine/Five.csv"
         assert shown(ws / "data" / "selection" / "pool.parquet") == "selection/pool.parquet"
         assert shown(ws / "results" / "selection" / "results.yaml") == "results.yaml"
-        assert shown(ws / "parameters.yaml") == "parameters.yaml"  # its folder is the workspace
-        assert shown(ws / "submissions" / "selection") == "submission_path"
+        assert shown(ws / "parameters.yaml") == f"parameters_file ({ws / 'parameters.yaml'})"
+        assert shown(ws / "other.yaml") == "other.yaml"  # in parameters_file's folder
+        assert shown(ws / "submissions" / "selection") == f"submission_path ({ws / 'submissions' / 'selection'})"
         assert shown("/elsewhere/x.csv") == "/elsewhere/x.csv"
         # the same files under container mount points read the same
         with mounted_roots({"data_path": "/mlcube_io0", "submission_path": "/mlcube_io1"},
                            {"parameters_file": "/mlcube_io2/parameters.yaml"}):
             assert shown("/mlcube_io1/mine/Five.csv") == "mine/Five.csv"
-            assert shown("/mlcube_io2/parameters.yaml") == "parameters.yaml"
-        assert shown(ws / "data") == "data_path"
+            assert shown("/mlcube_io2/parameters.yaml") == "parameters_file (/mlcube_io2/parameters.yaml)"
+        assert shown(ws / "data") == f"data_path ({ws / 'data'})"
     assert shown(ws / "data") == str(ws / "data")

@@ -7,11 +7,15 @@ CLI is built from this table and a test checks it against ``mlcube.yaml``.
 from __future__ import annotations
 
 import importlib
+import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Callable, Iterator, Literal
 
-from ..errors import EXIT_INVALID_SUBMISSION, EXIT_OK
+from ..errors import EXIT_INVALID_SUBMISSION, EXIT_OK, InputError
 from ..logs import log
+from ..relative_paths import mounted_roots
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -23,6 +27,7 @@ class Param:
     default: str  # relative to the workspace
     kind: Literal["file", "directory"]
     io: Literal["input", "output"]
+    optional: bool = False  # an input folder the task can do without (checked to exist otherwise)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,13 @@ class Task:
     params: tuple[Param, ...]
     run: Callable[..., int]
     in_mlcube: bool = True  # declared in mlcube.yaml (the demo runs the others in one workspace)
+    scores_submissions: bool = False  # its exit code reports invalid submissions (in strict mode)
+
+    def call(self, paths: dict[str, str]) -> int:
+        """Run on these parameter paths; logs and results name paths relative to their folders."""
+        with mounted_roots({p.name: paths[p.name] for p in self.params if p.kind == "directory"},
+                           {p.name: paths[p.name] for p in self.params if p.kind == "file"}):
+            return self.run(**paths)
 
 
 def _lazy(module: str, function: str = "run") -> Callable[..., int]:
@@ -72,16 +84,16 @@ TASKS: dict[str, Task] = {t.name: t for t in (
         Param("submission_path", "submissions/selection/", "directory", "input"),
         PARAMETERS,
         Param("output_path", "results/selection/", "directory", "output"),
-    ), _lazy("evaluate_selection")),
+    ), _lazy("evaluate_selection"), scores_submissions=True),
     Task("evaluate_debugging", "score training-data debugging submissions", (
         Param("data_path", "data/", "directory", "input"),
         Param("submission_path", "submissions/debugging/", "directory", "input"),
         PARAMETERS,
         Param("output_path", "results/debugging/", "directory", "output"),
-    ), _lazy("evaluate_debugging")),
+    ), _lazy("evaluate_debugging"), scores_submissions=True),
     Task("plot", "draw figures and an HTML report from the results", (
         Param("results_path", "results/", "directory", "input"),
-        Param("submission_path", "submissions/", "directory", "input"),
+        Param("submission_path", "submissions/", "directory", "input", optional=True),  # time files, if any
         PARAMETERS,
         Param("output_path", "plots/", "directory", "output"),
     ), _lazy("plot")),
@@ -89,15 +101,53 @@ TASKS: dict[str, Task] = {t.name: t for t in (
                  "in one workspace, then print the scores", (
         PARAMETERS,
         Param("output_path", ".", "directory", "output"),
-    ), _lazy("demo"), in_mlcube=False),
+    ), _lazy("demo"), in_mlcube=False, scores_submissions=True),
 )}
 
 
+# --------------------------------------------------------------------------- exit codes
+# Once its results are written, an evaluation exits 0 even when some submission is invalid,
+# so a pipeline (mlcube's task chain, a shell `&&`) goes on to plot and publish. Strict mode,
+# for CI gates, exits 1 instead: `--strict` on the command line, or DATAPERF_STRICT=1 in the
+# environment (the way into a container: mlcube passes only its declared path parameters,
+# but `-Pdocker.env_args.DATAPERF_STRICT=1` becomes `docker run -e DATAPERF_STRICT=1`).
+STRICT_ENV = "DATAPERF_STRICT"
+_STRICT: ContextVar[bool] = ContextVar("strict", default=False)
+_LISTED = 10  # invalid submissions named in the summary line
+
+
+def strict_from_environment() -> bool:
+    value = os.environ.get(STRICT_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise InputError(f"environment variable {STRICT_ENV}={value[:20]!r}: expected 1 (strict) or 0")
+
+
+@contextmanager
+def strict_mode(strict: bool) -> Iterator[None]:
+    """Within this block, invalid submissions make an evaluation exit 1 instead of 0."""
+    token = _STRICT.set(strict)
+    try:
+        yield
+    finally:
+        _STRICT.reset(token)
+
+
 def report(results: "Results") -> int:
-    """Log each submission's leaderboard value or errors; the exit code says whether any was invalid."""
+    """Log each submission's leaderboard value or errors, then one summary line of the invalid ones."""
     for name, s in results.submissions.items():
         if s.valid:
             log.info("%s: %s %.4f", name, results.ranking.label, s.metric)
         for error in s.errors:
             log.error("%s", error)
-    return EXIT_OK if all(s.valid for s in results.submissions.values()) else EXIT_INVALID_SUBMISSION
+    invalid = [name for name, s in results.submissions.items() if not s.valid]
+    if not invalid:
+        return EXIT_OK
+    names = ", ".join(invalid[:_LISTED]) + (f" and {len(invalid) - _LISTED} more" if len(invalid) > _LISTED else "")
+    strict = _STRICT.get()
+    log.warning("%d of %d submission(s) invalid: %s (their errors are in results.yaml); %s", len(invalid),
+                len(results.submissions), names,
+                "exit 1 (strict mode)" if strict else f"exit 0 (--strict or {STRICT_ENV}=1 makes this exit 1)")
+    return EXIT_INVALID_SUBMISSION if strict else EXIT_OK

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import EXIT_OK
 from ..logs import log
+from ..relative_paths import shown
 from ..parameters import load_parameters
 
 
@@ -18,7 +19,7 @@ def run_select(data_path: str, parameters_file: str, submission_path: str) -> in
 
     params = load_parameters(parameters_file)
     written = run_selection_baselines(params, Path(data_path), Path(submission_path))
-    log.info("select_baselines: wrote %d training set(s) under %s", len(written), submission_path)
+    log.info("select_baselines: wrote %d training set(s) under %s", len(written), shown(submission_path))
     return EXIT_OK
 
 
@@ -27,5 +28,6 @@ def run_debug(data_path: str, parameters_file: str, submission_path: str) -> int
 
     params = load_parameters(parameters_file)
     written = run_debugging_baselines(params, Path(data_path), Path(submission_path))
-    log.info("debug_baselines: wrote %d ordering(s) and their time files under %s", len(written), submission_path)
+    log.info("debug_baselines: wrote %d ordering(s) and their time files under %s", len(written),
+             shown(submission_path))
     return EXIT_OK

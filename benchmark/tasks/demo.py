@@ -19,7 +19,7 @@ def run(parameters_file: str, output_path: str) -> int:
         task = TASKS[name]
         kwargs = {p.name: str(workspace / p.default) for p in task.params}
         kwargs["parameters_file"] = parameters_file
-        status = max(status, task.run(**kwargs))
+        status = max(status, task.call(kwargs))
     print(summary_table(workspace / "results"))
     return status
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..errors import EXIT_OK
 from ..logs import log
+from ..relative_paths import shown
 from ..parameters import load_parameters
 
 
@@ -28,5 +29,5 @@ def run(parameters_file: str, output_path: str, submission_path: str | None = No
         written = fetch_resources(params, data_root)
         if submission_root is not None and params.download.write_examples:
             write_examples(params, data_root, submission_root, {r.destination for r in params.download.http.resources})
-    log.info("download (%s): %d resource(s) in %s", source, len(written), data_root)
+    log.info("download (%s): %d resource(s) in %s", source, len(written), shown(data_root))
     return EXIT_OK

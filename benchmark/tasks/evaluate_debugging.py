@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..execution import backend_for
 from ..logs import log
 from ..parameters import DebuggingDataset, Parameters, load_parameters
+from ..relative_paths import shown
 from ..resources import DebuggingData, load_debugging_data
 from ..results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
                        submission_result, write_results)
@@ -33,7 +34,7 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
     check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results, curves = evaluate(params, Path(data_path), Path(submission_path), progress=True)
     for path in write_results(Path(output_path), results, curves):
-        log.info("wrote %s", path)
+        log.info("wrote %s", shown(path))
     return report(results)
 
 

@@ -18,6 +18,7 @@ from ..errors import InputError, ResourceError
 from ..execution import aligned, backend_for
 from ..logs import log
 from ..parameters import Parameters, SelectionTask, load_parameters
+from ..relative_paths import shown
 from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
 from ..results import SELECTION_FORMAT, Results, check_output_folder, submission_result, write_results
 from ..selection import SelectionMetrics, score_training_set
@@ -31,7 +32,7 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
     check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results = evaluate(params, Path(data_path), Path(submission_path))
     for path in write_results(Path(output_path), results):
-        log.info("wrote %s", path)
+        log.info("wrote %s", shown(path))
     return report(results)
 
 

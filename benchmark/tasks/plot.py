@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..errors import EXIT_OK, InputError
 from ..logs import log
+from ..relative_paths import shown
 from ..parameters import load_parameters
 
 
@@ -21,5 +22,5 @@ def run(results_path: str, submission_path: str, parameters_file: str, output_pa
     from ..plotting import render_all  # matplotlib loads only when plotting
 
     for path in render_all(results_root, Path(submission_path), out, params):
-        log.info("wrote %s", path)
+        log.info("wrote %s", shown(path))
     return EXIT_OK
