@@ -37,10 +37,10 @@ def test_selection_on_dask_is_byte_identical(tmp_path, cluster):
         data.submit_random(f"s{seed}", 60, seed)
     data.submit("bad", "Alpha", "ImageID,Confidence\nnope,1\n")
     data.submit("bad", "Beta", "ImageID,Confidence\n")
-    assert data.evaluate(tmp_path / "local") == 1
+    assert data.evaluate(tmp_path / "local") == 0  # results written, "bad" recorded as invalid
     dask_params = with_scheduler(data.params_file, cluster.scheduler_address)
     assert run_cli("evaluate_selection", f"--data_path={tmp_path / 'data'}", f"--submission_path={data.submissions}",
-                   f"--parameters_file={dask_params}", f"--output_path={tmp_path / 'dask'}") == 1
+                   f"--parameters_file={dask_params}", f"--output_path={tmp_path / 'dask'}", "--strict") == 1
     assert (tmp_path / "local" / "results.yaml").read_bytes() == (tmp_path / "dask" / "results.yaml").read_bytes()
 
 
