@@ -114,7 +114,7 @@ def test_missing_output_folder_under_a_foreign_parent(workspace: Path, caplog) -
     results = workspace / "results"
     results.mkdir()
     foreign(results)
-    target = results / "plots"
+    target = results / "plots"  # results/ itself is readable: the input check passes
     code, errors = run(caplog, "--workspace", str(workspace), "plot", f"--output_path={target}")
     assert code == 2
     assert len(errors) == 1, errors
@@ -124,6 +124,7 @@ def test_missing_output_folder_under_a_foreign_parent(workspace: Path, caplog) -
 
 
 def test_output_path_that_is_a_file(workspace: Path, caplog) -> None:
+    (workspace / "results").mkdir()
     (workspace / "plots").write_text("not a folder")
     code, errors = run(caplog, "--workspace", str(workspace), "plot")
     assert code == 2
@@ -142,6 +143,7 @@ def test_writable_folders_pass_and_missing_ones_are_left_to_the_task(tmp_path: P
 
 
 def test_output_folder_behind_a_folder_we_cannot_enter(workspace: Path, caplog) -> None:
+    (workspace / "results").mkdir()
     private = workspace / "private"
     (private / "plots").mkdir(parents=True)
     foreign(private)
