@@ -28,7 +28,8 @@ def mounted_roots(folders: dict[str, str | Path], files: dict[str, str | Path] |
     roots = [(Path(os.path.abspath(path)), name) for name, path in folders.items()]
     roots += [(Path(os.path.abspath(path)).parent, name) for name, path in (files or {}).items()]
     roots.sort(key=lambda root: len(root[0].parts), reverse=True)  # the deepest folder that holds a path wins
-    exact = {Path(os.path.abspath(path)): name for name, path in [*folders.items(), *(files or {}).items()]}
+    exact = {Path(os.path.abspath(path)): name for name, path in folders.items()}
+    exact.update({Path(os.path.abspath(path)): "" for path in (files or {}).values()})
     tokens = _ROOTS.set(tuple(roots)), _PARAMS.set(exact)
     try:
         yield
@@ -40,15 +41,16 @@ def mounted_roots(folders: dict[str, str | Path], files: dict[str, str | Path] |
 def shown(path: str | Path) -> str:
     """``path`` relative to the task parameter folder that holds it.
 
-    A parameter's own path is shown as ``name (path as given)``: a missing or unusable
-    folder or file the caller named is shown the way they named it.
+    A folder parameter's own path is shown as ``name (path as given)`` and a file parameter
+    (parameters.yaml) as given: what the caller named is shown the way they named it.
     """
     roots = _ROOTS.get()
     if not roots:
         return str(path)
     absolute = Path(os.path.abspath(path))
     if absolute in _PARAMS.get():
-        return f"{_PARAMS.get()[absolute]} ({path})"
+        name = _PARAMS.get()[absolute]
+        return f"{name} ({path})" if name else str(path)  # a file parameter: as given
     for root, name in roots:
         if absolute == root:
             return name

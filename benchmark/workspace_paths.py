@@ -65,7 +65,7 @@ def require_writable_folder(param: str, path: str | Path) -> None:
 
 def _check(param: str, root: Path) -> None:
     if root.exists() and not root.is_dir():
-        raise InputError(f"{param}: output path is not a folder", root)
+        raise InputError(f"output path exists and is not a folder ({param})", root)
     if not root.exists():
         parent = root.parent
         while not parent.exists() and parent != parent.parent:

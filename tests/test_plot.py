@@ -509,7 +509,7 @@ def test_missing_inputs(tmp_path, errors):
     assert errors[-1] == f"{tmp_path / 'absent'}: results_path: input folder not found"
     paths["params"].write_text("plot:\n  dpi: 5\n")
     assert run_plot(paths) == 2
-    assert errors[-1] == f"parameters_file ({paths['params']}): plot.dpi must be between 50 and 600"
+    assert errors[-1] == f"{paths['params']}: plot.dpi must be between 50 and 600"
     paths["params"].write_text("plot:\n  colour: red\n")
     assert run_plot(paths) == 2
     assert "unknown key 'plot.colour'" in errors[-1]

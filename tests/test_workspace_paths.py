@@ -128,7 +128,7 @@ def test_output_path_that_is_a_file(workspace: Path, caplog) -> None:
     (workspace / "plots").write_text("not a folder")
     code, errors = run(caplog, "--workspace", str(workspace), "plot")
     assert code == 2
-    assert errors == [f"{workspace / 'plots'}: output_path: output path is not a folder"]
+    assert errors == [f"{workspace / 'plots'}: output path exists and is not a folder (output_path)"]
 
 
 def test_writable_folders_pass_and_missing_ones_are_left_to_the_task(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_paths_are_shown_relative_to_the_parameter_folder_that_holds_them(tmp_pa
         assert shown(ws / "submissions" / "selection" / "mine" / "Five.csv") == "mine/Five.csv"
         assert shown(ws / "data" / "selection" / "pool.parquet") == "selection/pool.parquet"
         assert shown(ws / "results" / "selection" / "results.yaml") == "results.yaml"
-        assert shown(ws / "parameters.yaml") == f"parameters_file ({ws / 'parameters.yaml'})"
+        assert shown(ws / "parameters.yaml") == str(ws / "parameters.yaml")  # a file parameter: as given
         assert shown(ws / "other.yaml") == "other.yaml"  # in parameters_file's folder
         assert shown(ws / "submissions" / "selection") == f"submission_path ({ws / 'submissions' / 'selection'})"
         assert shown("/elsewhere/x.csv") == "/elsewhere/x.csv"
@@ -172,6 +172,6 @@ def test_paths_are_shown_relative_to_the_parameter_folder_that_holds_them(tmp_pa
         with mounted_roots({"data_path": "/mlcube_io0", "submission_path": "/mlcube_io1"},
                            {"parameters_file": "/mlcube_io2/parameters.yaml"}):
             assert shown("/mlcube_io1/mine/Five.csv") == "mine/Five.csv"
-            assert shown("/mlcube_io2/parameters.yaml") == "parameters_file (/mlcube_io2/parameters.yaml)"
+            assert shown("/mlcube_io2/parameters.yaml") == "/mlcube_io2/parameters.yaml"
         assert shown(ws / "data") == f"data_path ({ws / 'data'})"
     assert shown(ws / "data") == str(ws / "data")
