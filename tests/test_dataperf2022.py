@@ -381,7 +381,7 @@ def test_task_scores_like_the_original_and_says_which_protocol(tmp_path):
         (tmp_path / "submissions" / f"{DATA_ID}_{method}.txt").write_text("".join(f"{i}\n" for i in order))
     (tmp_path / "submissions" / f"time_{DATA_ID}_full.txt").write_text("2.5")
     (tmp_path / "submissions" / f"{DATA_ID}_bad.txt").write_text("3\nfour\n")
-    assert evaluate(tmp_path, params, tmp_path / "out") == 1  # the bad one is reported, the others scored
+    assert evaluate(tmp_path, params, tmp_path / "out") == 0  # the bad one is reported, the others scored
 
     before_acc, expected = transcribed_protocol(X, noisy, clean, test_X, test_y, list(orders.values()))
     results = yaml.safe_load((tmp_path / "out" / "results.yaml").read_text())
@@ -404,7 +404,7 @@ def test_task_scores_like_the_original_and_says_which_protocol(tmp_path):
     # parallel jobs (one torch thread each) give the same bytes
     parallel = tmp_path / "parallel.yaml"
     parallel.write_text(yaml.safe_dump({**yaml.safe_load(params.read_text()), "execution": {"n_jobs": 2}}))
-    assert evaluate(tmp_path, parallel, tmp_path / "out2") == 1
+    assert evaluate(tmp_path, parallel, tmp_path / "out2") == 0
     for name in ("results.yaml", "curves.csv"):
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes()
 
