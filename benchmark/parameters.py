@@ -117,11 +117,21 @@ class DebuggingDataset:
 
 
 @dataclass(frozen=True)
+class DebuggingBaselineBudgets:
+    """How much work the sampling debugging baselines (debug_baselines) may do per data_id."""
+
+    tmc_permutations: int = 100  # TMC-Shapley: sampled permutations
+    tmc_tolerance: float = 0.01  # TMC-Shapley: truncate once within this share of the full set's utility
+    oob_bags: int = 100  # Data-OOB: bootstrap samples
+
+
+@dataclass(frozen=True)
 class DebuggingParams:
     data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
     target_ratio: float = 0.95
     classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
     protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
+    baselines: DebuggingBaselineBudgets = field(default_factory=DebuggingBaselineBudgets)
 
 
 @dataclass(frozen=True)
@@ -354,6 +364,10 @@ def _check_semantics(p: Parameters, path: Path) -> None:
 
     need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
     need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
+    b = p.debugging.baselines
+    need(b.tmc_permutations >= 1, "debugging.baselines.tmc_permutations must be at least 1")
+    need(0 <= b.tmc_tolerance < 1, "debugging.baselines.tmc_tolerance must be in [0, 1)")
+    need(b.oob_bags >= 1, "debugging.baselines.oob_bags must be at least 1")
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
     need(p.execution.retries >= 0, "execution.retries must not be negative")
     need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")

@@ -12,10 +12,15 @@ labels and the labelled validation set. Test sets and ground truth are never rea
   appended by self-confidence.
 * ``baseline_loss``: the same probabilities, rows by descending log-loss of
   their given label.
+* ``baseline_tmc_shapley``: truncated Monte Carlo Shapley values for the
+  validation accuracy of logistic regression (see :mod:`.tmc_shapley`; budget
+  ``debugging.baselines.tmc_permutations``), lowest value first.
+* ``baseline_data_oob``: Data-OOB values from bagged logistic regressions (see
+  :mod:`.data_oob`; ``debugging.baselines.oob_bags``), lowest value first.
 
 All randomness is seeded from (SEED, data_id), and numerical work runs on one
-BLAS thread, so orders are identical on every run; the time files are the only
-output that can vary (see :mod:`.timing`).
+BLAS thread, so orders are identical on every run; the time files (measured
+seconds, see :mod:`.timing`) are the only output that varies.
 """
 from __future__ import annotations
 
@@ -28,18 +33,18 @@ import numpy as np
 
 from ..discovery import resolve_debugging
 from ..logs import log
-from ..parameters import Parameters
+from ..parameters import DebuggingBaselineBudgets, Parameters
 from ..resources import LabeledEmbeddings, read_debugging_split
 from ..submissions import write_ordering
 from ..workspace import DEBUGGING
-from . import knn_shapley, label_noise
-from .timing import Stopwatch, round_up
+from . import data_oob, knn_shapley, label_noise, tmc_shapley
+from .timing import Stopwatch, reported_seconds
 
 SEED = 0
 PREFIX = "baseline_"
-RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS = (
-    PREFIX + name for name in ("random", "knn_shapley", "confident_learning", "loss"))
-METHODS = (RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS)
+RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB = (
+    PREFIX + name for name in ("random", "knn_shapley", "confident_learning", "loss", "tmc_shapley", "data_oob"))
+METHODS = (RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ def load_participant_data(params: Parameters, data_root: Path) -> dict[str, Part
 
 
 def orderings(data: ParticipantData, classifier: Mapping[str, Any] | None = None,
-              knn_k: int = knn_shapley.DEFAULT_K) -> list[Ordering]:
+              knn_k: int = knn_shapley.DEFAULT_K,
+              budgets: DebuggingBaselineBudgets = DebuggingBaselineBudgets()) -> list[Ordering]:
     """Every baseline's order for one data_id, each with the seconds it took to compute."""
     X, y = data.train.X, data.train.y
     seed = data_seed(data.data_id)
@@ -104,6 +110,20 @@ def orderings(data: ParticipantData, classifier: Mapping[str, Any] | None = None
         with watch.running():
             order = rank(y, probabilities)
         results.append(Ordering(method, order, shared.seconds + watch.seconds))
+
+    if data.val is None:
+        log.warning("%s: no validation set, so no TMC-Shapley order", data.data_id)
+    else:
+        watch = Stopwatch()
+        with watch.running():
+            order = tmc_shapley.tmc_shapley_order(X, y, data.val.X, data.val.y, budgets.tmc_permutations,
+                                                  budgets.tmc_tolerance, seed, classifier)
+        results.append(Ordering(TMC_SHAPLEY, order, watch.seconds))
+
+    watch = Stopwatch()
+    with watch.running():
+        order = data_oob.data_oob_order(X, y, budgets.oob_bags, seed, classifier)
+    results.append(Ordering(DATA_OOB, order, watch.seconds))
     return results
 
 
@@ -112,10 +132,10 @@ def run_debugging_baselines(params: Parameters, data_root: Path, submission_root
     """Write ``<data_id>_<method>.txt`` and ``time_<data_id>_<method>.txt`` for every baseline."""
     written = []
     for data_id, data in load_participant_data(params, data_root).items():
-        for result in orderings(data, params.debugging.classifier):
+        for result in orderings(data, params.debugging.classifier, budgets=params.debugging.baselines):
             _check_permutation(result.order, len(data.train.y), result.method)
             written.append(write_ordering(submission_root, data_id, result.method, result.order,
-                                          round_up(result.seconds)))
+                                          reported_seconds(result.seconds)))
             log.info("%s %s: %.3f s", data_id, result.method, result.seconds)
             if on_result is not None:
                 on_result(data_id, result)

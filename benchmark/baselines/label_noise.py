@@ -14,7 +14,7 @@ same way, which leaves their decision values unchanged.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from cleanlab.filter import find_label_issues
@@ -42,12 +42,7 @@ def cross_validated_probabilities(X: np.ndarray, labels: np.ndarray, seed: int,
     labels = np.asarray(labels, dtype=np.int64)
     settings = dict(classifier or {})
     with threadpool_limits(1):
-        mean = X.mean(axis=0)
-        if X.shape[0] < X.shape[1]:
-            _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
-            project = lambda A: (np.asarray(A, dtype=np.float64) - mean) @ Vt.T  # noqa: E731
-        else:
-            project = lambda A: np.asarray(A, dtype=np.float64) - mean  # noqa: E731
+        project = row_space_projection(X)
         Z = project(X)
         if val_X is not None and val_y is not None and len(np.unique(labels)) == 2:
             val_Z, val_y = project(val_X), np.asarray(val_y, dtype=np.int64)
@@ -66,6 +61,22 @@ def cross_validated_probabilities(X: np.ndarray, labels: np.ndarray, seed: int,
             columns = list(model.classes_)
             probabilities[held_out] = model.predict_proba(Z[held_out])[:, [columns.index(0), columns.index(1)]]
     return probabilities
+
+
+def row_space_projection(X: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Centre on the training mean and, when N < D, rotate into the thin-SVD row space of the centred rows.
+
+    Any logistic regression with an L2 penalty and unpenalized intercept fitted on
+    a subset of the rows has the same predictions in these coordinates as on the
+    raw embeddings (see the module docstring).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    if X.shape[0] < X.shape[1]:
+        with threadpool_limits(1):
+            _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
+        return lambda A: (np.asarray(A, dtype=np.float64) - mean) @ Vt.T
+    return lambda A: np.asarray(A, dtype=np.float64) - mean
 
 
 def self_confidence(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
