@@ -14,30 +14,53 @@ from benchmark.parameters import load_parameters
 from conftest import ROOT
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=env, timeout=600)
 
 
+# outputs that show measured seconds: the one thing a rerun may change
+TIMED = (Path("results/debugging/results.yaml"), Path("plots/debugging_overview.png"), Path("plots/report.html"))
+
+
+def _without_times(document: bytes) -> dict:
+    data = yaml.safe_load(document)
+    for submission in data["submissions"].values():
+        for entry in submission["data_ids"].values():
+            entry.pop("valuation_time_s", None)
+    return data
+
+
 def test_demo_pipeline_twice_gives_identical_results(tmp_path):
+    """Run "pinned" pins measured seconds (BENCHMARK_PIN_SECONDS); run "measured" measures them.
+
+    Everything computed from the inputs is byte-identical; results.yaml is equal with the timing fields
+    set aside; time files and what shows them (overview figure, report) differ only through measured seconds.
+    """
     outputs = []
-    for run in ("a", "b"):
+    for run in ("pinned", "measured"):
         ws = tmp_path / run
         ws.mkdir()
         shutil.copy(ROOT / "workspace" / "parameters.yaml", ws)
-        done = cli("--workspace", str(ws), "demo")
+        done = cli("--workspace", str(ws), "demo", env={"BENCHMARK_PIN_SECONDS": "0.5"} if run == "pinned" else {})
         assert done.returncode == 0, done.stderr
         assert "Selection" in done.stdout and "random_500" in done.stdout and "mean score" in done.stdout
         files = {p.relative_to(ws): p.read_bytes() for p in sorted(ws.rglob("*"))
                  if p.is_file() and p.suffix in (".yaml", ".csv", ".png", ".txt", ".parquet", ".html")}
         outputs.append(files)
-    assert outputs[0].keys() == outputs[1].keys()
-    for name in outputs[0]:
-        assert outputs[0][name] == outputs[1][name], name
-    assert Path("results/selection/results.yaml") in outputs[0]
-    assert Path("results/debugging/results.yaml") in outputs[0]
-    assert any(p.suffix == ".png" for p in outputs[0])
+    pinned, measured = outputs
+    assert pinned.keys() == measured.keys()
+    baseline_times = [name for name in pinned if name.name.startswith("time_") and "baseline_" in name.name]
+    assert baseline_times and all(pinned[name] == b"0.5\n" for name in baseline_times)
+    for name in pinned:
+        if name in TIMED or name in baseline_times:
+            continue
+        assert pinned[name] == measured[name], name
+    debugging = Path("results/debugging/results.yaml")
+    assert _without_times(pinned[debugging]) == _without_times(measured[debugging])
+    assert Path("results/selection/results.yaml") in pinned
+    assert any(p.suffix == ".png" for p in pinned)
 
 
 @pytest.mark.parametrize("task,param", [
