@@ -33,7 +33,7 @@ import yaml
 from .errors import InputError
 from .files import atomic_write_bytes
 from .logs import log
-from .workspace import DEBUGGING, SELECTION, is_data_id
+from .workspace import DEBUGGING, SELECTION, is_data_id, is_reference
 
 RESULTS_FILE = "results.yaml"
 CURVES_FILE = "curves.csv"
@@ -128,6 +128,7 @@ class SubmissionResult:
     metric: float | None  # the leaderboard value; None when invalid
     errors: tuple[str, ...]
     parts: dict[str, dict[str, Any]]  # task or data_id -> metrics, or {"error": message}
+    reference: bool = False  # uses the ground truth (name starts with reference_): shown apart, never ranked
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def submission_result(name: str, parts: Mapping[str, dict[str, Any]], metric: Le
     errors = tuple(p["error"] for p in parts.values() if "error" in p)
     valid = not errors and bool(parts)
     value = float(np.mean([p[metric.part_key] for p in parts.values()])) if valid else None
-    return SubmissionResult(name, valid, value, errors, parts)
+    return SubmissionResult(name, valid, value, errors, parts, reference=is_reference(name))
 
 
 def to_document(results: Results) -> dict[str, Any]:
@@ -190,7 +191,8 @@ def to_document(results: Results) -> dict[str, Any]:
     if fmt.kind == DEBUGGING:
         doc["data_ids"] = results.data_ids
     doc["submissions"] = {
-        name: {"valid": s.valid, metric.key: s.metric, "errors": list(s.errors), fmt.parts_key: s.parts}
+        name: {"valid": s.valid, "reference": s.reference, metric.key: s.metric, "errors": list(s.errors),
+               fmt.parts_key: s.parts}
         for name, s in sorted(results.submissions.items())}
     doc["ignored"] = dict(sorted(results.ignored.items()))
     return doc
@@ -409,6 +411,7 @@ def read_results(path: Path, kind: str) -> Results | None:
         where = f"submissions.{name}"
         entry = check.mapping(entry, where)
         valid = check.boolean(check.required(entry, "valid", where), f"{where}.valid")
+        reference = check.boolean(entry.get("reference", False), f"{where}.reference")
         metric = check.number(entry.get(ranking.key), f"{where}.{ranking.key}", nullable=True)
         if valid and metric is None:
             raise InputError(f"{where}.{ranking.key}: a valid submission needs a number", path)
@@ -422,7 +425,7 @@ def read_results(path: Path, kind: str) -> Results | None:
                 continue
             parts[part] = {m: check.number(check.required(values, m, pwhere), f"{pwhere}.{m}",
                                            nullable=m in fmt.nullable) for m in fmt.part_metrics}
-        submissions[name] = SubmissionResult(name, valid, metric, tuple(errors), parts)
+        submissions[name] = SubmissionResult(name, valid, metric, tuple(errors), parts, reference)
     ignored = {name: check.string(why, f"ignored.{name}")
                for name, why in sorted(check.mapping(top.get("ignored", {}), "ignored").items())}
     data_ids: dict[str, dict[str, Any]] = {}
@@ -551,21 +554,30 @@ def read_curves(path: Path, debugging: Results) -> dict[tuple[str, str], Curve]:
 
 
 def ranked(results: Results) -> list[tuple[int | None, SubmissionResult]]:
-    """[(rank or None if invalid, submission)] in leaderboard order.
+    """[(rank or None if invalid, submission)] in leaderboard order, references left out (see :func:`references`).
 
     Valid submissions by the leaderboard metric in its direction, ties by name; invalid
     ones last, by name. Equal metrics share a rank ("1, 2, 2, 4"), so a tie never looks like a win.
     """
     higher = results.ranking.higher_is_better
-    valid = [s for s in results.submissions.values() if s.valid and s.metric is not None]
+    entries = [s for s in results.submissions.values() if not s.reference]
+    valid = [s for s in entries if s.valid and s.metric is not None]
     valid.sort(key=lambda s: (-s.metric if higher else s.metric, s.name))
-    invalid = sorted((s for s in results.submissions.values() if s not in valid), key=lambda s: s.name)
+    invalid = sorted((s for s in entries if s not in valid), key=lambda s: s.name)
     out: list[tuple[int | None, SubmissionResult]] = []
     for position, sub in enumerate(valid, start=1):
         tied = out and out[-1][1].metric == sub.metric
         out.append((out[-1][0] if tied else position, sub))
     out.extend((None, s) for s in invalid)
     return out
+
+
+def references(results: Results) -> list[SubmissionResult]:
+    """The reference points (they use the ground truth), best first by the leaderboard metric, then by name."""
+    higher = results.ranking.higher_is_better
+    refs = [s for s in results.submissions.values() if s.reference]
+    return sorted(refs, key=lambda s: (s.metric is None, 0.0 if s.metric is None else
+                                       (-s.metric if higher else s.metric), s.name))
 
 
 def part_order(results: Results, part: str) -> list[SubmissionResult]:

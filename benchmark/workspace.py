@@ -11,6 +11,7 @@ from __future__ import annotations
 SELECTION = "selection"  # data/selection, submissions/selection, results/selection
 DEBUGGING = "debugging"  # data/debugging, submissions/debugging, results/debugging
 BENCHMARKS = (SELECTION, DEBUGGING)
+REFERENCE_PREFIX = "reference_"  # a submission (or method) name that marks a reference, not an entry
 
 
 def is_task_name(name: str) -> bool:
@@ -21,3 +22,8 @@ def is_task_name(name: str) -> bool:
 def is_data_id(name: str) -> bool:
     """A debugging data_id: letters, digits and ``-`` (never ``_``, DataPerf's file-name separator)."""
     return is_task_name(name) and "_" not in name
+
+
+def is_reference(name: str) -> bool:
+    """A reference point that uses what no participant has (e.g. the true labels): shown apart, never ranked."""
+    return name.startswith(REFERENCE_PREFIX)

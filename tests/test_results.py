@@ -137,5 +137,7 @@ def test_the_demo_table_shows_an_invalid_submission_without_a_score(tmp_path):
     subs = {"good": submission_result("good", {"T1": _selection_part(0.5)}, metric),
             "bad": submission_result("bad", {"T1": _selection_part(0.9), "T2": {"error": "x.csv: no rows"}}, metric)}
     write_results(tmp_path / "selection", Results(SELECTION_FORMAT, {}, subs))
-    rows = {line.split()[0]: line.split()[1:] for line in summary_table(tmp_path).splitlines()[2:]}
+    rows = {line.split()[1]: line.split()[2:] for line in summary_table(tmp_path).splitlines()[2:]}
     assert rows == {"bad": ["0.9000", "invalid", "invalid"], "good": ["0.5000", "-", "0.5000"]}
+    ranks = {line.split()[1]: line.split()[0] for line in summary_table(tmp_path).splitlines()[2:]}
+    assert ranks == {"good": "1", "bad": "-"}  # ranked first, invalid unranked and last

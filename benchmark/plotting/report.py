@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from .figures import Figure
-from ..results import DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results, ranked
+from ..results import DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results, ranked, references
 from .inputs import Timing
 from .style import fmt_seconds
 
@@ -122,6 +122,25 @@ def detail_rows(board: list, keys: list[str], colours: dict[str, str], width: in
     return rows
 
 
+def reference_table(results: Results, table_id: str, parts: list[str], colours: dict[str, str]) -> list[str]:
+    """The references (they use the ground truth) in their own table: shown beside the leaderboard, never ranked."""
+    refs = references(results)
+    if not refs:
+        return []
+    metric = results.ranking
+    rows = []
+    for s in refs:
+        cells = [name_cell(s.name, colours), number_cell(s.metric)]
+        cells += [number_cell(s.parts.get(p, {}).get(metric.part_key)) for p in parts]
+        cells.append(status_cell(s.valid))
+        rows.append(f'<tr class="reference">{"".join(cells)}</tr>')
+    return ['<p class="note">References use the ground truth, which no participant has: they show what is '
+            "reachable, and are not ranked.</p>",
+            table(table_id, f"References (not ranked): {metric.label} and {metric.part_label} per part",
+                  [("Reference", True), (metric.label[:1].upper() + metric.label[1:], False),
+                   *[(f"{p} {metric.part_label}", False) for p in parts], ("Status", True)], rows)]
+
+
 # --------------------------------------------------------------------------- selection
 def selection_section(sel: Results | None, figures: list[Figure], colours: dict[str, str]) -> str:
     if sel is None:
@@ -148,8 +167,9 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
            table("selection-leaderboard", f"Leaderboard: {metric.label} and {metric.part_label} per task",
                  [("Rank", False), ("Submission", True), (metric.label[0].upper() + metric.label[1:], False),
                   *[(f"{t} {metric.part_label}", False) for t in tasks], ("Status", True)], rows)]
+    out += reference_table(sel, "selection-references", tasks, colours)
     metrics = SELECTION_FORMAT.part_metrics
-    detail = detail_rows(board, tasks, colours, len(metrics), lambda name, t, part: [
+    detail = detail_rows(board + [(None, r) for r in references(sel)], tasks, colours, len(metrics), lambda name, t, part: [
         number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in metrics])
     out.append("<h3>Per-task metrics</h3>")
     out.append(table("selection-metrics", "Test-set metrics per submission and task (positive class)",
@@ -206,6 +226,7 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
            table("debugging-leaderboard", "Leaderboard: mean score, score per data_id and total valuation time",
                  [("Rank", False), ("Method", True), ("Mean score", False), *[(f"{d} score", False) for d in ids],
                   ("Time (total)", False), ("Status", True)], rows)]
+    out += reference_table(dbg, "debugging-references", ids, colours)
     if partial_times:
         out.append('<p class="note">* time file missing for some data_ids; the total covers the others.</p>')
     summary_rows = []
@@ -231,7 +252,7 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
                  if timing.seconds is not None else '<td class="na">—</td>'),
                 f'<td class="text wrap">{e(timing.source or timing.note)}</td>']
 
-    detail = detail_rows(board, ids, colours, 7, metric_cells)
+    detail = detail_rows(board + [(None, r) for r in references(dbg)], ids, colours, 7, metric_cells)
     out.append("<h3>Per-data_id metrics</h3>")
     out.append(table("debugging-metrics", "Score and ranking quality per method and data_id",
                      [("Method", True), ("data_id", True), ("Score", False), ("Fixes to target", False),

@@ -23,14 +23,13 @@ from sklearn.datasets import load_digits
 from ..errors import InputError
 from ..parameters import Parameters
 from ..submissions import write_ordering, write_training_set
-from ..workspace import DEBUGGING, SELECTION
+from ..workspace import DEBUGGING, REFERENCE_PREFIX, SELECTION
 from . import layout
 
 POOL_FRACTION = 0.7
 EXAMPLES_PER_CONCEPT = 5
 RANDOM_SELECTION_SIZE = 500
 DEBUG_TRAIN, DEBUG_VAL = 200, 50
-REFERENCE_PREFIX = "reference_"  # example submissions that use the ground truth: references, not entries
 
 
 def build_demo(params: Parameters, data_root: Path, submission_root: Path | None) -> list[Path]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..results import PROTOCOL_LABELS, read_results, results_path
+from ..results import PROTOCOL_LABELS, ranked, read_results, references, results_path
 from ..workspace import DEBUGGING, SELECTION
 
 DEMO_TASKS = ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot")
@@ -25,7 +25,7 @@ def run(parameters_file: str, output_path: str) -> int:
 
 
 def summary_table(results_root: Path) -> str:
-    """Per benchmark: each submission's per-part metric and leaderboard value, by name."""
+    """Per benchmark: the leaderboard (rank, per-part metric, leaderboard value), then the references apart."""
     lines: list[str] = []
     for kind, title in ((SELECTION, "Selection ({part} per task; leaderboard: {label}, {direction})"),
                         (DEBUGGING, "Debugging, {protocol} (fraction of training rows inspected to reach the "
@@ -41,10 +41,16 @@ def summary_table(results_root: Path) -> str:
         lines.append(title.format(part=metric.part_label, label=metric.label,
                                   protocol=PROTOCOL_LABELS[results.protocol] if kind == DEBUGGING else "",
                                   direction="higher is better" if metric.higher_is_better else "lower is better"))
-        lines.append(_row(["submission", *parts, metric.label]))
-        for name, s in sorted(results.submissions.items()):
+        lines.append(_row(["rank", "submission", *parts, metric.label]))
+        for rank, s in ranked(results):
             cells = [_part_cell(s.parts.get(p), metric.part_key) for p in parts]
-            lines.append(_row([name, *cells, _num(s.metric)]))
+            lines.append(_row(["-" if rank is None else str(rank), s.name, *cells, _num(s.metric)]))
+        refs = references(results)
+        if refs:
+            lines.append("references (use the ground truth, which no participant has; not ranked):")
+            for s in refs:
+                cells = [_part_cell(s.parts.get(p), metric.part_key) for p in parts]
+                lines.append(_row(["ref", s.name, *cells, _num(s.metric)]))
     return "\n".join(lines)
 
 
@@ -61,4 +67,5 @@ def _part_cell(part: dict | None, key: str) -> str:
 
 
 def _row(cells: list[str], width: int = 30) -> str:
-    return "  ".join(f"{c:<{width}}" if i == 0 else f"{c:>10}" for i, c in enumerate(cells))
+    """Rank, name (left-aligned), then right-aligned numbers."""
+    return "  ".join(f"{c:<4}" if i == 0 else f"{c:<{width}}" if i == 1 else f"{c:>10}" for i, c in enumerate(cells))
