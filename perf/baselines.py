@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmark.baselines import debugging_methods as dbg  # noqa: E402
 from benchmark.baselines import selection_methods as sel  # noqa: E402
+from benchmark.baselines.propagation import propagation_baseline  # noqa: E402
 from benchmark.baselines.selftrain import selftrain_fps_baseline  # noqa: E402
 from benchmark.logs import setup  # noqa: E402
 from benchmark.parameters import load_parameters  # noqa: E402
@@ -82,7 +84,7 @@ def run_selection(workspace: Path, params_file: Path) -> tuple[dict, dict]:
     seconds = {"pool passes (shared)": time.perf_counter() - start}
     notes = {}
     for method, build in ((sel.RANDOM, sel.random_baseline), (sel.NEAREST, sel.nearest_baseline),
-                          (sel.SELFTRAIN_FPS, selftrain_fps_baseline)):
+                          (sel.SELFTRAIN_FPS, selftrain_fps_baseline), (sel.PROPAGATION, propagation_baseline)):
         start = time.perf_counter()
         for task, task_rows in rows.items():
             sub = sel.cap(build(task_rows, sample_ids, sample_X), params.selection.max_train_size)
@@ -106,6 +108,11 @@ def run_debugging(workspace: Path, params_file: Path, random_seeds: int) -> tupl
         for r in range(random_seeds):
             order = np.random.default_rng([1000 + r, n]).permutation(n)
             write_ordering(out, data_id, f"zrandomref{r}", order, 0.0)
+        # the oracle: every wrong label first (it reads the ground truth, which no method may)
+        truth = pd.read_csv(data / "debugging" / params.debugging.data_ids[data_id].ground_truth, dtype={"ImageID": str})
+        clean = truth.set_index("ImageID")["hv_label"].loc[list(participant.train.ids)].to_numpy()
+        wrong = clean != participant.train.y
+        write_ordering(out, data_id, "oracle", np.concatenate([np.flatnonzero(wrong), np.flatnonzero(~wrong)]), 0.0)
     results = to_document(evaluate_debugging(params, data, out)[0])
     return results, {"seconds": seconds}
 

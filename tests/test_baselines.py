@@ -345,6 +345,8 @@ def test_selection_baselines_write_valid_submissions_that_are_scored(source, dem
     for method in sel_baselines.METHODS:
         assert results[method]["valid"], results[method]["errors"]
         assert 0 < results[method]["mean_f1"] <= 1
+    # the strongest selection baseline is worth beating: ahead of nearest-to-examples on both sources
+    assert results[sel_baselines.PROPAGATION]["mean_f1"] > results[sel_baselines.NEAREST]["mean_f1"], source
 
 
 def test_selection_respects_a_small_max_train_size(demo_ws, tmp_path):

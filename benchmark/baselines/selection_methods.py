@@ -23,6 +23,9 @@ Everything below works on those in-memory rows.
   regression is refitted a few rounds on that many pseudo-positives; the
   submission thins pseudo-positives and clear negatives by farthest-point
   sampling so it covers each class instead of repeating near-duplicates.
+* ``baseline_propagation`` -- label propagation (:mod:`.propagation`): the
+  100 rows a personalised PageRank from the examples over the k-NN graph ranks
+  highest, labelled positive, and random rows labelled negative.
 """
 from __future__ import annotations
 
@@ -39,13 +42,15 @@ from ..resources import CandidatePool, read_examples
 from ..submissions import write_training_set
 from ..workspace import SELECTION
 from . import streaming
+from .propagation import propagation_baseline
 from .selftrain import selftrain_fps_baseline
 from .training_sets import TaskRows, TrainingSet, unit_rows
 
 SEED = 0
 PREFIX = "baseline_"
-RANDOM, NEAREST, SELFTRAIN_FPS = (PREFIX + name for name in ("random", "nearest", "selftrain_fps"))
-METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS)
+RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION = (
+    PREFIX + name for name in ("random", "nearest", "selftrain_fps", "propagation"))
+METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION)
 
 SAMPLE_SIZE = 20_000  # uniform sample of the pool kept in memory (all tasks share it)
 CANDIDATES = 2_000  # per task: rows most similar to the examples
@@ -182,7 +187,7 @@ def run_selection_baselines(params: Parameters, data_root: Path, submission_root
     written = []
     for task, task_rows in rows.items():
         for method, build in ((RANDOM, random_baseline), (NEAREST, nearest_baseline),
-                              (SELFTRAIN_FPS, selftrain_fps_baseline)):
+                              (SELFTRAIN_FPS, selftrain_fps_baseline), (PROPAGATION, propagation_baseline)):
             sub = cap(build(task_rows, sample_ids, sample_X), limit)
             ids, labels = sub.ids, sub.labels
             order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
