@@ -101,20 +101,36 @@ class DaskBackend:
         self.workers = max(1, sum(self.client.nthreads().values()))
 
     def map(self, fn, items, shared, desc="", progress=False):
-        from distributed import as_completed
+        from concurrent.futures import CancelledError
 
         if not items:
             return []
+        for attempt in range(self.retries + 1):
+            try:
+                return self._map_once(fn, items, shared, desc, progress)
+            except CancelledError as exc:
+                # The scheduler dropped the scattered data (for example, broadcast to a worker that had
+                # just been killed): its dependent jobs are cancelled, not retried. The jobs are pure, so
+                # scattering again and resubmitting gives the same results.
+                if attempt == self.retries:
+                    raise InputError(f"the Dask cluster at {self.address} kept losing this run's data "
+                                     f"({type(exc).__name__}); check its workers") from None
+        raise AssertionError("unreachable")
+
+    def _map_once(self, fn, items, shared, desc, progress):
+        from distributed import as_completed
+
         # scatter([value]) ships each value whole (scattering a dict or tuple would split it)
         scattered = {key: self.client.scatter([value], broadcast=True, hash=False)[0]
                      for key, value in shared.items()}
         futures = [self.client.submit(fn, item, **scattered, retries=self.retries, pure=False) for item in items]
-        with tqdm(total=len(futures), desc=desc, unit="job", disable=not progress, leave=False) as bar:
-            for _ in as_completed(futures, loop=self.client.loop):
-                bar.update(1)
-        results = self.client.gather(futures)
-        self.client.cancel(list(scattered.values()))
-        return results
+        try:
+            with tqdm(total=len(futures), desc=desc, unit="job", disable=not progress, leave=False) as bar:
+                for _ in as_completed(futures, loop=self.client.loop):
+                    bar.update(1)
+            return self.client.gather(futures)
+        finally:
+            self.client.cancel([*futures, *scattered.values()])
 
     def close(self) -> None:
         self.client.close()
