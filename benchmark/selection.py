@@ -33,15 +33,22 @@ class SelectionMetrics:
         return asdict(self)
 
 
-def score_training_set(
+@dataclass(frozen=True)
+class TestPredictions:
+    """What the classifier trained on one training set says about each test row."""
+
+    predicted: np.ndarray  # 0/1 label per test row
+    scores: np.ndarray  # predict_proba of class 1 per test row
+
+
+def predict_test_set(
     image_ids: Sequence[str] | np.ndarray,
     X: np.ndarray,
     y: np.ndarray,
     test_X: np.ndarray,
-    test_y: np.ndarray,
     classifier: Mapping[str, Any] | None = None,
-) -> SelectionMetrics:
-    """Fit LogisticRegression on (X, y) and score it on the test set.
+) -> TestPredictions:
+    """Fit LogisticRegression on (X, y) and predict the test rows.
 
     Rows are sorted by ImageID before fitting so the result never depends on the
     order in which rows came out of the submission or the parquet files.
@@ -56,13 +63,19 @@ def score_training_set(
     order = np.argsort(image_ids, kind="stable")
     model = make_classifier(classifier).fit(X[order], y[order])
     test_X = np.asarray(test_X, dtype=np.float64)
-    test_y = np.asarray(test_y, dtype=np.int64)
-    predicted = model.predict(test_X)
     positive_column = list(model.classes_).index(1)
-    scores = model.predict_proba(test_X)[:, positive_column]
+    return TestPredictions(predicted=model.predict(test_X),
+                           scores=model.predict_proba(test_X)[:, positive_column])
+
+
+def metrics_of_predictions(predictions: TestPredictions, test_y: np.ndarray, y: np.ndarray) -> SelectionMetrics:
+    """Test-set metrics of fixed predictions; ``y`` is the training labels (for the size counts)."""
+    test_y = np.asarray(test_y, dtype=np.int64)
+    y = np.asarray(y, dtype=np.int64)
+    predicted = predictions.predicted
     precision, recall, f1, _ = precision_recall_fscore_support(
         test_y, predicted, average="binary", pos_label=1, zero_division=0.0)
-    average_precision = average_precision_score(test_y, scores) if test_y.any() else 0.0
+    average_precision = average_precision_score(test_y, predictions.scores) if test_y.any() else 0.0
     return SelectionMetrics(
         accuracy=float(accuracy_score(test_y, predicted)),
         precision=float(precision),
@@ -72,6 +85,18 @@ def score_training_set(
         train_size=int(len(y)),
         train_positives=int(y.sum()),
     )
+
+
+def score_training_set(
+    image_ids: Sequence[str] | np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    test_X: np.ndarray,
+    test_y: np.ndarray,
+    classifier: Mapping[str, Any] | None = None,
+) -> SelectionMetrics:
+    """Fit LogisticRegression on (X, y) and score it on the test set (see :func:`predict_test_set`)."""
+    return metrics_of_predictions(predict_test_set(image_ids, X, y, test_X, classifier), test_y, y)
 
 
 def mean_f1(metrics: Mapping[str, SelectionMetrics]) -> float:

@@ -1,0 +1,183 @@
+"""Bootstrap intervals and paired comparisons over test rows, without refitting any model.
+
+A leaderboard number is computed on one finite test set; resampling that test set's
+rows (with replacement, within each class) shows how much the number would move on
+another test set drawn the same way. The models stay fixed: only the rows they are
+scored on are redrawn, so every resample costs a few array operations, not a fit.
+
+**The draw.** For a test set named ``name`` (``"selection/<task>"`` or
+``"debugging/<data_id>"``) and each class ``c`` present in its labels, the rows of
+class ``c`` (ascending row index) are resampled with
+
+    numpy.random.default_rng(SeedSequence(seed, spawn_key=(*words(name), c)))
+        .integers(0, n_c, size=(resamples, n_c))
+
+where ``words(name)`` are the first four little-endian uint32 words of the SHA-256 of
+the UTF-8 name. Consequences: the draw depends only on (seed, name, the labels,
+resamples), so every submission is scored on the *same* resamples (that is what
+makes paired comparisons meaningful); adding or removing a task or data_id never
+changes another one's draw; each class keeps its size in every resample
+(stratified); and the first b resamples stay the same when ``resamples`` grows.
+Resample b of a leaderboard mean is resample b of every test set together.
+
+**The interval.** The 2.5th and 97.5th percentiles of the resampled values, with
+numpy's default ("linear") interpolation between order statistics.
+
+Metrics are recomputed from per-row counts (how often each test row was drawn), so
+F1 and accuracies are exact: the same floats a direct computation on the resampled
+rows gives.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Mapping, Sequence
+
+import numpy as np
+
+DEFAULT_RESAMPLES = 1000
+DEFAULT_SEED = 0
+LEVEL = 0.95
+PERCENTILES = (2.5, 97.5)  # the central 95%
+
+
+def stream(seed: int, name: str, label: int) -> np.random.Generator:
+    """The random stream of one class of one named test set (see the module docstring)."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    words = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(4))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*words, int(label))))
+
+
+def stratified_resamples(labels: np.ndarray, resamples: int, seed: int, name: str) -> np.ndarray:
+    """Row indices of every resample, shape (resamples, n): within each class, drawn with replacement.
+
+    Columns are grouped by class (ascending label), which no metric here depends on.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError("labels must be one-dimensional")
+    if labels.size and (labels.min() < 0 or not np.issubdtype(labels.dtype, np.integer)):
+        raise ValueError("labels must be non-negative integers")
+    columns = []
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        picks = stream(seed, name, int(label)).integers(0, len(rows), size=(resamples, len(rows)))
+        columns.append(rows[picks])
+    if not columns:
+        return np.zeros((resamples, 0), dtype=np.int64)
+    return np.concatenate(columns, axis=1).astype(np.int64, copy=False)
+
+
+def row_counts(indices: np.ndarray, n_rows: int) -> np.ndarray:
+    """How many times each row is drawn in each resample: int64 (resamples, n_rows)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    resamples = len(indices)
+    offsets = (np.arange(resamples, dtype=np.int64) * n_rows)[:, None]
+    flat = np.bincount((indices + offsets).ravel(), minlength=resamples * n_rows)
+    return flat.reshape(resamples, n_rows)
+
+
+def resample_counts(labels: np.ndarray, resamples: int, seed: int, name: str) -> np.ndarray:
+    """:func:`row_counts` of :func:`stratified_resamples`: what the metrics below take."""
+    labels = np.asarray(labels)
+    return row_counts(stratified_resamples(labels, resamples, seed, name), len(labels))
+
+
+def _weighted_sums(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """counts @ rows.T as exact integers: rows (k, n) of 0/1, result (k, resamples).
+
+    The products and sums are integers far below 2**53, so float64 BLAS is exact
+    whatever its summation order.
+    """
+    sums = np.asarray(rows, dtype=np.float64) @ np.asarray(counts, dtype=np.float64).T
+    return np.rint(sums).astype(np.int64)
+
+
+def f1_resampled(test_y: np.ndarray, predicted: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """F1 of the positive class 1 on every resample: float64 (resamples,).
+
+    Same formula as scikit-learn's ``f1_score(zero_division=0)``: 2 TP / (true 1s + predicted 1s).
+    """
+    test_y = np.asarray(test_y) == 1
+    predicted = np.asarray(predicted) == 1
+    tp, true_ones, predicted_ones = _weighted_sums(counts, np.stack([test_y & predicted, test_y, predicted]))
+    denominator = (true_ones + predicted_ones).astype(np.float64)
+    safe = np.where(denominator == 0, 1.0, denominator)
+    return np.where(denominator == 0, 0.0, (2.0 * tp) / safe)
+
+
+def mean_resampled(per_part: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Mean over tasks (or data_ids) in name order, resample by resample, as ``np.mean`` would."""
+    names = sorted(per_part)
+    # one contiguous row per resample: numpy then sums each row exactly as np.mean sums a list
+    stacked = np.ascontiguousarray(np.stack([np.asarray(per_part[n], dtype=np.float64) for n in names], axis=1))
+    return np.mean(stacked, axis=1)
+
+
+def debugging_resampled(correct: np.ndarray, step_state: np.ndarray, clean_correct: np.ndarray,
+                        counts: np.ndarray, n_train: int,
+                        target_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """(score, auc) of one inspection order on every resample, each float64 (resamples,).
+
+    ``correct`` (n_states, n_test) says which test rows each fitted state on the order
+    predicts right, ``step_state`` (len(order)+1,) the state at step k, ``clean_correct``
+    (n_test,) the same for the fully cleaned state. On each resample acc(k), the clean
+    accuracy and the target are recomputed from these bits, then the first k reaching
+    the target gives the score exactly as :func:`benchmark.debugging.score_curve` does.
+    The auc is the exact mean of acc(0..n_train), correctly rounded.
+    """
+    correct = np.asarray(correct, dtype=bool)
+    step_state = np.asarray(step_state, dtype=np.int64)
+    counts = np.asarray(counts)
+    n_test = counts.shape[1]
+    if correct.ndim != 2 or correct.shape[1] != n_test or len(clean_correct) != n_test:
+        raise ValueError("correct, clean_correct and counts must cover the same test rows")
+    listed = len(step_state) - 1
+    if listed > n_train:
+        raise ValueError("the order lists more steps than training rows")
+    hits = _weighted_sums(counts, np.vstack([correct, np.asarray(clean_correct, dtype=bool)]))
+    state_hits, clean_hits = hits[:-1], hits[-1]
+    state_acc = state_hits / n_test
+    target = target_ratio * (clean_hits / n_test)
+    # states are reached in order along the steps, so the first step in the first state reaching the target
+    reached = state_acc[step_state] >= target
+    ever = reached.any(axis=0)
+    fixes = reached.argmax(axis=0)
+    score = np.where(ever, fixes / n_train, 1.0)
+    weight = np.bincount(step_state, minlength=len(correct)).astype(np.int64)
+    weight[step_state[-1]] += n_train - listed  # the curve stays flat after the last listed row
+    total_hits = weight @ state_hits
+    auc = total_hits / (n_test * (n_train + 1))
+    return score.astype(np.float64), auc.astype(np.float64)
+
+
+def interval(values: np.ndarray) -> list[float]:
+    """The 95% percentile interval [lo, hi] of resampled values (numpy's linear interpolation)."""
+    lo, hi = np.percentile(np.asarray(values, dtype=np.float64), PERCENTILES)
+    return [float(lo), float(hi)]
+
+
+def beats_share(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> float:
+    """Share of resamples in which a beats b; a tie counts half."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1 or not len(a):
+        raise ValueError("a and b must be resampled on the same, non-empty set of resamples")
+    wins = np.count_nonzero(a > b if higher_is_better else a < b)
+    ties = np.count_nonzero(a == b)
+    return (2 * wins + ties) / (2 * len(a))
+
+
+def comparisons(values: Mapping[str, np.ndarray], higher_is_better: bool) -> dict[str, dict[str, float]]:
+    """For every ordered pair of distinct names, the share of resamples in which the first beats the second."""
+    names = sorted(values)
+    return {a: {b: beats_share(values[a], values[b], higher_is_better) for b in names if b != a}
+            for a in names}
+
+
+def separable(share: float) -> bool:
+    """True when one side wins in at least 97.5% of the paired resamples (two-sided, 95%)."""
+    return share >= PERCENTILES[1] / 100 or share <= PERCENTILES[0] / 100
+
+
+def adjacent_separable(ranked: Sequence[str], shares: Mapping[str, Mapping[str, float]]) -> list[bool]:
+    """For each entry after the first in a ranking, whether it is separable from the one above."""
+    return [separable(shares[upper][lower]) for upper, lower in zip(ranked, ranked[1:])]
