@@ -209,3 +209,29 @@ def test_debugging_shapes_are_checked():
         bootstrap.debugging_resampled(np.ones((1, 2), bool), np.array([0]), np.ones(3, bool), counts, 3, 0.95)
     with pytest.raises(ValueError, match="more steps"):
         bootstrap.debugging_resampled(np.ones((1, 3), bool), np.zeros(5, int), np.ones(3, bool), counts, 3, 0.95)
+
+
+def test_debugging_from_the_evaluator_equals_refitting_on_each_resampled_test_set():
+    """No refit needed: the fitted states' correctness bits give what a fresh evaluation on the resampled rows gives."""
+    from benchmark.debugging import CleaningEvaluator
+    rng = np.random.default_rng(5)
+    n_train, n_test, dim = 24, 40, 6
+    direction = rng.standard_normal(dim)
+    clean = (rng.random(n_train) < 0.5).astype(np.int64)
+    X = rng.standard_normal((n_train, dim)) + np.outer(2 * clean - 1, direction)
+    test_y = (rng.random(n_test) < 0.5).astype(np.int64)
+    test_X = rng.standard_normal((n_test, dim)) + np.outer(2 * test_y - 1, direction)
+    noisy = clean.copy()
+    noisy[rng.choice(n_train, 7, replace=False)] ^= 1
+    order = rng.permutation(n_train)[:18]
+    evaluator = CleaningEvaluator(X, noisy, clean, test_X, test_y)
+    step_state, correct = evaluator.correctness(order)
+    resamples = 6
+    counts = bootstrap.resample_counts(test_y, resamples, SEED, "debugging/d1v7")
+    score, auc = bootstrap.debugging_resampled(correct, step_state, evaluator.clean_correctness, counts,
+                                               n_train, 0.95)
+    for b, idx in enumerate(bootstrap.stratified_resamples(test_y, resamples, SEED, "debugging/d1v7")):
+        fresh = CleaningEvaluator(X, noisy, clean, test_X[idx], test_y[idx])
+        result = score_curve(fresh.curve(order), fresh.clean_accuracy, order, noisy != clean, 0.95)
+        assert score[b] == result.score
+        assert auc[b] == pytest.approx(result.auc, rel=1e-15, abs=0)
