@@ -30,9 +30,11 @@ rows gives.
 from __future__ import annotations
 
 import hashlib
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0
@@ -132,16 +134,20 @@ def debugging_resampled(correct: np.ndarray, step_state: np.ndarray, clean_corre
     if correct.ndim != 2 or correct.shape[1] != n_test or len(clean_correct) != n_test:
         raise ValueError("correct, clean_correct and counts must cover the same test rows")
     listed = len(step_state) - 1
+    if listed < 0 or np.any(np.diff(step_state) < 0):
+        raise ValueError("step_state must be non-decreasing, one entry per step 0..len(order)")
     if listed > n_train:
         raise ValueError("the order lists more steps than training rows")
     hits = _weighted_sums(counts, np.vstack([correct, np.asarray(clean_correct, dtype=bool)]))
     state_hits, clean_hits = hits[:-1], hits[-1]
     state_acc = state_hits / n_test
     target = target_ratio * (clean_hits / n_test)
-    # states are reached in order along the steps, so the first step in the first state reaching the target
-    reached = state_acc[step_state] >= target
+    # steps move through the states in order: the first step reaching the target is the
+    # first step in the first visited state that reaches it
+    visited = np.unique(step_state)
+    reached = state_acc[visited] >= target
     ever = reached.any(axis=0)
-    fixes = reached.argmax(axis=0)
+    fixes = np.searchsorted(step_state, visited[reached.argmax(axis=0)], side="left")
     score = np.where(ever, fixes / n_train, 1.0)
     weight = np.bincount(step_state, minlength=len(correct)).astype(np.int64)
     weight[step_state[-1]] += n_train - listed  # the curve stays flat after the last listed row
@@ -181,3 +187,60 @@ def separable(share: float) -> bool:
 def adjacent_separable(ranked: Sequence[str], shares: Mapping[str, Mapping[str, float]]) -> list[bool]:
     """For each entry after the first in a ranking, whether it is separable from the one above."""
     return [separable(shares[upper][lower]) for upper, lower in zip(ranked, ranked[1:])]
+
+
+@dataclass(frozen=True)
+class BootstrapSummary:
+    """The intervals of one evaluation's numbers and the paired comparisons of its leaderboard mean."""
+
+    parts: dict[str, dict[str, dict[str, list[float]]]]  # submission -> task or data_id -> metric -> [lo, hi]
+    means: dict[str, list[float]]  # valid submission -> [lo, hi] of its leaderboard mean
+    comparisons: dict[str, dict[str, float]]  # valid a -> valid b -> share of resamples in which a beats b
+
+
+def _summarize(per_part: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]], leaderboard: str,
+               valid: Iterable[str], higher_is_better: bool) -> BootstrapSummary:
+    parts = {name: {part: {metric: interval(values) for metric, values in sorted(metrics.items())}
+                    for part, metrics in sorted(by_part.items())}
+             for name, by_part in sorted(per_part.items())}
+    means = {name: mean_resampled({part: m[leaderboard] for part, m in per_part[name].items()})
+             for name in sorted(set(valid))}
+    return BootstrapSummary(parts=parts, means={name: interval(v) for name, v in means.items()},
+                            comparisons=comparisons(means, higher_is_better))
+
+
+def selection_summary(test_labels: Mapping[str, np.ndarray],
+                      predicted: Mapping[str, Mapping[str, np.ndarray]], valid: Iterable[str],
+                      resamples: int, seed: int) -> BootstrapSummary:
+    """F1 intervals per (submission, task), mean-F1 intervals and comparisons of the valid submissions.
+
+    ``predicted``: submission -> task -> 0/1 prediction per test row (only the tasks that were scored);
+    a valid submission has every task.
+    """
+    with threadpool_limits(1):  # tiny products: threads only add overhead
+        counts = {task: resample_counts(y, resamples, seed, f"selection/{task}") for task, y in test_labels.items()}
+        per_part = {name: {task: {"f1": f1_resampled(test_labels[task], p, counts[task])}
+                           for task, p in by_task.items()}
+                    for name, by_task in predicted.items()}
+        return _summarize(per_part, "f1", valid, higher_is_better=True)
+
+
+def debugging_summary(test_labels: Mapping[str, np.ndarray], clean_correct: Mapping[str, np.ndarray],
+                      n_train: Mapping[str, int],
+                      correctness: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+                      valid: Iterable[str], resamples: int, seed: int, target_ratio: float) -> BootstrapSummary:
+    """Score and auc intervals per (submission, data_id), mean-score intervals and comparisons (lower wins).
+
+    ``correctness``: submission -> data_id -> (step_state, correct) as
+    :meth:`benchmark.debugging.CleaningEvaluator.correctness` returns them.
+    """
+    with threadpool_limits(1):
+        counts = {d: resample_counts(y, resamples, seed, f"debugging/{d}") for d, y in test_labels.items()}
+        per_part: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+        for name, by_id in correctness.items():
+            per_part[name] = {}
+            for data_id, (step_state, correct) in by_id.items():
+                score, auc = debugging_resampled(correct, step_state, clean_correct[data_id], counts[data_id],
+                                                 n_train[data_id], target_ratio)
+                per_part[name][data_id] = {"score": score, "auc": auc}
+        return _summarize(per_part, "score", valid, higher_is_better=False)

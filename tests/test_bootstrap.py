@@ -235,3 +235,27 @@ def test_debugging_from_the_evaluator_equals_refitting_on_each_resampled_test_se
         result = score_curve(fresh.curve(order), fresh.clean_accuracy, order, noisy != clean, 0.95)
         assert score[b] == result.score
         assert auc[b] == pytest.approx(result.auc, rel=1e-15, abs=0)
+
+
+def test_step_states_must_not_go_back():
+    counts = bootstrap.resample_counts(np.array([0, 1, 0]), 4, 0, "x")
+    with pytest.raises(ValueError, match="non-decreasing"):
+        bootstrap.debugging_resampled(np.ones((2, 3), bool), np.array([0, 1, 0]), np.ones(3, bool), counts, 3, 0.95)
+
+
+def test_summaries_cover_every_scored_part_and_only_valid_submissions_in_means(selection_case):
+    tests, submissions = selection_case
+    predicted = {name: dict(p) for name, p in submissions.items()}
+    del predicted["c"]["Five"]  # c has an invalid task: its other tasks still get intervals
+    summary = bootstrap.selection_summary(tests, predicted, ["a", "b"], B, SEED)
+    assert sorted(summary.means) == ["a", "b"] and sorted(summary.comparisons) == ["a", "b"]
+    assert sorted(summary.parts["c"]) == ["Eight", "Three"]
+    counts = bootstrap.resample_counts(tests["Five"], B, SEED, "selection/Five")
+    assert summary.parts["a"]["Five"]["f1"] == bootstrap.interval(
+        bootstrap.f1_resampled(tests["Five"], submissions["a"]["Five"], counts))
+    both = {name: bootstrap.mean_resampled({t: bootstrap.f1_resampled(
+        tests[t], submissions[name][t], bootstrap.resample_counts(tests[t], B, SEED, f"selection/{t}"))
+        for t in tests}) for name in ["a", "b"]}
+    assert summary.means["a"] == bootstrap.interval(both["a"])
+    assert summary.comparisons["a"]["b"] == bootstrap.beats_share(both["a"], both["b"], True)
+    assert bootstrap.selection_summary(tests, predicted, ["a", "b"], B, SEED) == summary  # deterministic
