@@ -244,3 +244,9 @@ def debugging_summary(test_labels: Mapping[str, np.ndarray], clean_correct: Mapp
                                                  n_train[data_id], target_ratio)
                 per_part[name][data_id] = {"score": score, "auc": auc}
         return _summarize(per_part, "score", valid, higher_is_better=False)
+
+
+def settings_record(resamples: int, seed: int) -> dict[str, object]:
+    """What results.yaml records under ``settings.bootstrap``: enough to redraw every resample."""
+    return {"resamples": resamples, "seed": seed, "level": LEVEL, "interval": "percentile",
+            "strata": "class"}

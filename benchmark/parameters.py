@@ -144,6 +144,14 @@ class ExecutionParams:
     connect_timeout_s: float = 30.0
 
 
+@dataclass(frozen=True)
+class BootstrapParams:
+    """Confidence intervals and paired comparisons over test rows (benchmark/bootstrap.py), both evaluations."""
+
+    resamples: int = 1000  # 0 switches the bootstrap off: results.yaml then holds no interval keys
+    seed: int = 0  # with each test set's name, fixes every resample
+
+
 PLOT_DPI_RANGE = (50, 600)
 
 
@@ -161,6 +169,7 @@ class Parameters:
     selection: SelectionParams = field(default_factory=SelectionParams)
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
     execution: ExecutionParams = field(default_factory=ExecutionParams)
+    bootstrap: BootstrapParams = field(default_factory=BootstrapParams)
     plot: PlotParams = field(default_factory=PlotParams)
 
 
@@ -374,6 +383,8 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(p.execution.scheduler is None or scheduler_address_ok(p.execution.scheduler),
          "execution.scheduler: expected a Dask scheduler address such as tcp://scheduler:8786 "
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
+    need(p.bootstrap.resamples >= 0, "bootstrap.resamples must not be negative (0 switches it off)")
+    need(p.bootstrap.seed >= 0, "bootstrap.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for data_id in p.debugging.data_ids:

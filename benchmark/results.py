@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -38,6 +39,8 @@ from .workspace import DEBUGGING, SELECTION, is_data_id, is_reference
 RESULTS_FILE = "results.yaml"
 CURVES_FILE = "curves.csv"
 CURVE_COLUMNS = ("submission", "data_id", "fixes", "accuracy")
+CI_SUFFIX = "_ci95"  # <metric>_ci95: [lo, hi], the 95% bootstrap interval written next to <metric>
+COMPARISONS = "comparisons"  # top-level: a -> b -> share of resamples in which a beats b
 
 # Debugging protocols (``debugging.protocol``; README, "Debugging protocols"); the first is the default.
 # Recorded as settings.protocol; a results file without it was made by the corrected protocol.
@@ -69,6 +72,7 @@ class ResultsFormat:
     part_metrics: tuple[str, ...]  # keys of every scored part, in file order
     nullable: frozenset[str]  # part metrics that may be null
     metrics: tuple[LeaderboardMetric, ...]  # allowed leaderboard metrics; the first is the default
+    interval_metrics: tuple[str, ...] = ()  # part metrics that get a bootstrap interval when it is on
 
     def metric(self, key: str | None = None) -> LeaderboardMetric:
         for metric in self.metrics:
@@ -86,6 +90,7 @@ SELECTION_FORMAT = ResultsFormat(
     metrics=(LeaderboardMetric("mean_f1", "f1", True, "mean F1", "F1"),
              LeaderboardMetric("mean_average_precision", "average_precision", True, "mean average precision",
                                "average precision")),
+    interval_metrics=("f1", "average_precision"),
 )
 
 DEBUGGING_FORMAT = ResultsFormat(
@@ -97,6 +102,7 @@ DEBUGGING_FORMAT = ResultsFormat(
     # undefined precision (no mislabeled rows), target never reached, no time file
     nullable=frozenset({"precision_at_m", "fixes_to_target", "valuation_time_s"}),
     metrics=(LeaderboardMetric("mean_score", "score", False, "mean score", "score"),),
+    interval_metrics=("score", "auc"),
 )
 
 FORMATS = {f.kind: f for f in (SELECTION_FORMAT, DEBUGGING_FORMAT)}
@@ -127,8 +133,9 @@ class SubmissionResult:
     valid: bool
     metric: float | None  # the leaderboard value; None when invalid
     errors: tuple[str, ...]
-    parts: dict[str, dict[str, Any]]  # task or data_id -> metrics, or {"error": message}
+    parts: dict[str, dict[str, Any]]  # task or data_id -> metrics (and <metric>_ci95), or {"error": message}
     reference: bool = False  # uses the ground truth (name starts with reference_): shown apart, never ranked
+    metric_ci95: list[float] | None = None  # 95% bootstrap interval of the leaderboard value
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,12 @@ class Results:
     ignored: dict[str, str] = field(default_factory=dict)  # stray file (relative to the submission folder) -> why
     leaderboard: LeaderboardMetric | None = None  # None: the format's default
     path: Path | None = None  # where it was read from
+    # with the bootstrap on: valid a -> valid b -> share of resamples in which a beats b; None when off
+    comparisons: dict[str, dict[str, float]] | None = None
+
+    @property
+    def has_intervals(self) -> bool:
+        return self.comparisons is not None
 
     @property
     def kind(self) -> str:
@@ -183,18 +196,46 @@ def submission_result(name: str, parts: Mapping[str, dict[str, Any]], metric: Le
     return SubmissionResult(name, valid, value, errors, parts, reference=is_reference(name))
 
 
+def with_intervals(results: Results, parts: Mapping[str, Mapping[str, Mapping[str, list[float]]]],
+                   means: Mapping[str, list[float]], comparisons: Mapping[str, Mapping[str, float]],
+                   settings: Mapping[str, Any]) -> Results:
+    """Results with the bootstrap's output: ``<metric>_ci95`` right after each metric it covers,
+    the leaderboard value's interval, ``settings.bootstrap`` and the comparisons."""
+    submissions = {}
+    for name, sub in results.submissions.items():
+        new_parts = {}
+        for part, values in sub.parts.items():
+            covered = parts.get(name, {}).get(part, {})
+            new_parts[part] = {}
+            for key, value in values.items():
+                new_parts[part][key] = value
+                if key in covered:
+                    new_parts[part][key + CI_SUFFIX] = list(covered[key])
+        submissions[name] = dataclasses.replace(sub, parts=new_parts,
+                                                metric_ci95=list(means[name]) if name in means else None)
+    return dataclasses.replace(results, submissions=submissions,
+                               settings={**results.settings, "bootstrap": dict(settings)},
+                               comparisons={a: {b: float(v) for b, v in sorted(row.items())}
+                                            for a, row in sorted(comparisons.items())})
+
+
 def to_document(results: Results) -> dict[str, Any]:
-    """The YAML document, keys in their documented order."""
+    """The YAML document, keys in their documented order; interval keys only with the bootstrap on."""
     fmt, metric = results.format, results.ranking
     doc: dict[str, Any] = {"benchmark": fmt.benchmark, "leaderboard_metric": metric.key,
                            "settings": results.settings}
     if fmt.kind == DEBUGGING:
         doc["data_ids"] = results.data_ids
-    doc["submissions"] = {
-        name: {"valid": s.valid, "reference": s.reference, metric.key: s.metric, "errors": list(s.errors),
-               fmt.parts_key: s.parts}
-        for name, s in sorted(results.submissions.items())}
+    submissions = {}
+    for name, s in sorted(results.submissions.items()):
+        entry: dict[str, Any] = {"valid": s.valid, "reference": s.reference, metric.key: s.metric}
+        if results.has_intervals:
+            entry[metric.key + CI_SUFFIX] = s.metric_ci95
+        submissions[name] = {**entry, "errors": list(s.errors), fmt.parts_key: s.parts}
+    doc["submissions"] = submissions
     doc["ignored"] = dict(sorted(results.ignored.items()))
+    if results.has_intervals:
+        doc[COMPARISONS] = results.comparisons
     return doc
 
 
@@ -415,6 +456,7 @@ def read_results(path: Path, kind: str) -> Results | None:
         metric = check.number(entry.get(ranking.key), f"{where}.{ranking.key}", nullable=True)
         if valid and metric is None:
             raise InputError(f"{where}.{ranking.key}: a valid submission needs a number", path)
+        metric_ci95 = check.interval(entry.get(ranking.key + CI_SUFFIX), f"{where}.{ranking.key}{CI_SUFFIX}")
         errors = check.strings(entry.get("errors", []), f"{where}.errors")
         parts: dict[str, dict[str, Any]] = {}
         for part, values in sorted(check.mapping(entry.get(fmt.parts_key, {}), f"{where}.{fmt.parts_key}").items()):
@@ -423,9 +465,13 @@ def read_results(path: Path, kind: str) -> Results | None:
             if "error" in values:
                 parts[part] = {"error": check.string(values["error"], f"{pwhere}.error")}
                 continue
-            parts[part] = {m: check.number(check.required(values, m, pwhere), f"{pwhere}.{m}",
-                                           nullable=m in fmt.nullable) for m in fmt.part_metrics}
-        submissions[name] = SubmissionResult(name, valid, metric, tuple(errors), parts, reference)
+            parts[part] = {}
+            for m in fmt.part_metrics:
+                parts[part][m] = check.number(check.required(values, m, pwhere), f"{pwhere}.{m}",
+                                              nullable=m in fmt.nullable)
+                if m in fmt.interval_metrics and m + CI_SUFFIX in values:
+                    parts[part][m + CI_SUFFIX] = check.interval(values[m + CI_SUFFIX], f"{pwhere}.{m}{CI_SUFFIX}")
+        submissions[name] = SubmissionResult(name, valid, metric, tuple(errors), parts, reference, metric_ci95)
     ignored = {name: check.string(why, f"ignored.{name}")
                for name, why in sorted(check.mapping(top.get("ignored", {}), "ignored").items())}
     data_ids: dict[str, dict[str, Any]] = {}
@@ -443,8 +489,14 @@ def read_results(path: Path, kind: str) -> Results | None:
             unknown = sorted(set(sub.parts) - set(data_ids))
             if unknown:
                 raise InputError(f"submissions.{sub.name}.data_ids.{unknown[0]}: not listed under data_ids", path)
+    comparisons = None
+    if COMPARISONS in top:
+        comparisons = {}
+        for a, row in check.mapping(top[COMPARISONS], COMPARISONS).items():
+            comparisons[a] = {b: check.share(v, f"{COMPARISONS}.{a}.{b}")
+                              for b, v in check.mapping(row, f"{COMPARISONS}.{a}").items()}
     return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids, ignored=ignored,
-                   leaderboard=ranking, path=path)
+                   leaderboard=ranking, path=path, comparisons=comparisons)
 
 
 class _Checker:
@@ -478,6 +530,23 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self.fail(where, "a finite number" + (" or null" if nullable else ""), value)
         return value
+
+    def interval(self, value: Any, where: str) -> list[float] | None:
+        """null or [lo, hi] with lo <= hi."""
+        if value is None:
+            return None
+        if not isinstance(value, list) or len(value) != 2:
+            raise self.fail(where, "[lo, hi]", value)
+        lo, hi = (self.number(v, f"{where}[{i}]") for i, v in enumerate(value))
+        if lo > hi:
+            raise InputError(f"{where}: lower end {lo} above upper end {hi}", self.path)
+        return [lo, hi]
+
+    def share(self, value: Any, where: str) -> float:
+        number = self.number(value, where)
+        if not 0 <= number <= 1:
+            raise self.fail(where, "a share between 0 and 1", value)
+        return number
 
     def string(self, value: Any, where: str) -> str:
         if not isinstance(value, str):

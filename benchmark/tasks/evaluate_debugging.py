@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from .. import dataperf2022
+from .. import bootstrap, dataperf2022
 from ..classifier import describe
-from ..debugging import CleaningEvaluator, DebuggingScore, score_curve
+from ..debugging import CleaningEvaluator, DebuggingScore, accuracy_of, score_curve
 from ..discovery import resolve_debugging
 from ..errors import InputError
 from ..execution import backend_for
@@ -23,7 +24,7 @@ from ..parameters import DebuggingDataset, Parameters, load_parameters
 from ..relative_paths import shown
 from ..resources import DebuggingData, load_debugging_data
 from ..results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
-                       submission_result, write_results)
+                       submission_result, with_intervals, write_results)
 from ..submissions import Found, Ordering, find_debugging_submissions, ignored_files
 from ..workspace import DEBUGGING
 from . import report
@@ -68,6 +69,11 @@ class DebuggingScores:
     parts: dict[str, dict[str, DebuggingScore | InputError]]  # method -> data_id -> score or error
     summaries: dict[str, DataIdSummary]
     curves: Curves
+    # for the bootstrap: method -> data_id -> (step_state, correct) of its order, and per data_id
+    # the test labels and which test rows the cleaned model predicts right
+    correctness: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]
+    test_labels: dict[str, np.ndarray]
+    clean_correct: dict[str, np.ndarray]
 
 
 def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -> DebuggingScores:
@@ -75,6 +81,8 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
     parts: dict[str, dict[str, DebuggingScore | InputError]] = {s.method: {} for s in inputs.found.submissions}
     summaries: dict[str, DataIdSummary] = {}
     curves: Curves = []
+    correctness: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {s.method: {} for s in inputs.found.submissions}
+    clean_correct: dict[str, np.ndarray] = {}
     backend = backend_for(params)
     try:
         for data_id, data in tqdm(inputs.datasets.items(), desc="data_ids", unit="data_id", disable=not progress):
@@ -100,10 +108,15 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
                 evaluator = CleaningEvaluator(data.train.X, data.train.y, data.clean_labels, data.test.X,
                                               data.test.y, dbg.classifier, progress=progress, label=data_id,
                                               backend=backend)
-                for method, curve in zip(names, evaluator.curves([orders[m].order for m in names])):
+                along = evaluator.correctness_many([orders[m].order for m in names])
+                for method, (step_state, correct) in zip(names, along):
+                    curve = np.array([accuracy_of(row) for row in correct])[step_state]  # as evaluator.curves
                     parts[method][data_id] = score_curve(curve, evaluator.clean_accuracy, orders[method].order,
                                                          data.mislabeled, dbg.target_ratio, orders[method].seconds)
                     curves.append((method, data_id, curve))
+                    if params.bootstrap.resamples:
+                        correctness[method][data_id] = (step_state, correct)
+                clean_correct[data_id] = evaluator.clean_correctness
                 before_acc, clean_acc = float(evaluator.curve([])[0]), evaluator.clean_accuracy
                 fits = evaluator.fits
             summaries[data_id] = DataIdSummary(
@@ -117,7 +130,9 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
             )
     finally:
         backend.close()
-    return DebuggingScores(parts, summaries, curves)
+    return DebuggingScores(parts, summaries, curves, correctness,
+                           test_labels={d: data.test.y for d, data in inputs.datasets.items()},
+                           clean_correct=clean_correct)
 
 
 # --------------------------------------------------------------------------- build
@@ -132,9 +147,17 @@ def build(params: Parameters, inputs: DebuggingInputs, scores: DebuggingScores) 
     settings = {"protocol": dbg.protocol, "target_ratio": dbg.target_ratio, "classifier": classifier,
                 "data_ids_discovered": not dbg.data_ids,
                 "data_ids": {d: asdict(spec) for d, spec in sorted(inputs.specs.items())}}
-    return Results(DEBUGGING_FORMAT, settings, submissions,
-                   data_ids={d: asdict(s) for d, s in sorted(scores.summaries.items())}, ignored=inputs.ignored,
-                   leaderboard=metric)
+    results = Results(DEBUGGING_FORMAT, settings, submissions,
+                      data_ids={d: asdict(s) for d, s in sorted(scores.summaries.items())}, ignored=inputs.ignored,
+                      leaderboard=metric)
+    if not params.bootstrap.resamples or dbg.protocol == DATAPERF_2022:  # the 2022 protocol: no intervals
+        return results
+    summary = bootstrap.debugging_summary(
+        scores.test_labels, scores.clean_correct, {d: s.n_train for d, s in scores.summaries.items()},
+        scores.correctness, [name for name, sub in submissions.items() if sub.valid],
+        params.bootstrap.resamples, params.bootstrap.seed, dbg.target_ratio)
+    return with_intervals(results, summary.parts, summary.means, summary.comparisons,
+                          bootstrap.settings_record(params.bootstrap.resamples, params.bootstrap.seed))
 
 
 def evaluate(params: Parameters, data_root: Path, submission_root: Path,

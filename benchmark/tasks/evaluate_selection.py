@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .. import bootstrap
 from ..classifier import describe
 from ..discovery import resolve_selection
 from ..errors import InputError, ResourceError
@@ -20,8 +21,8 @@ from ..logs import log
 from ..parameters import Parameters, SelectionTask, load_parameters
 from ..relative_paths import shown
 from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
-from ..results import SELECTION_FORMAT, Results, check_output_folder, submission_result, write_results
-from ..selection import SelectionMetrics, score_training_set
+from ..results import SELECTION_FORMAT, Results, check_output_folder, submission_result, with_intervals, write_results
+from ..selection import SelectionMetrics, metrics_of_predictions, predict_test_set
 from ..submissions import Found, SelectionCsv, find_selection_submissions, ignored_files
 from ..workspace import SELECTION
 from . import report
@@ -72,8 +73,16 @@ def gather(params: Parameters, data_root: Path, submission_root: Path) -> Select
 Job = tuple[np.ndarray, np.ndarray, np.ndarray, str]  # image_ids, X, labels, task
 
 
-def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, SelectionMetrics | InputError]]:
-    """{submission: {task: metrics or the error that makes it invalid}}."""
+@dataclass(frozen=True)
+class Scored:
+    """One fitted (submission, task): its metrics and its 0/1 prediction per test row (for the bootstrap)."""
+
+    metrics: SelectionMetrics
+    predicted: np.ndarray
+
+
+def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Scored | InputError]]:
+    """{submission: {task: metrics and predictions, or the error that makes it invalid}}."""
     tests = inputs.tests
     test_owner = {image_id: task for task, s in tests.items() for image_id in s.ids}
     # One scan of the pool for the union of every submitted ImageID.
@@ -83,7 +92,7 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Se
     pool_ids, pool_X = inputs.pool.lookup(wanted, expected_dim=next(iter(tests.values())).X.shape[1])
     row_of = {image_id: i for i, image_id in enumerate(pool_ids)}
 
-    outcome: dict[str, dict[str, SelectionMetrics | InputError | int]] = {}
+    outcome: dict[str, dict[str, Scored | InputError | int]] = {}
     jobs: list[Job] = []
     for sub in inputs.found.submissions:
         outcome[sub.name] = {}
@@ -125,23 +134,23 @@ def _training_rows(item: SelectionCsv, row_of: dict[str, int], test_owner: dict[
 
 
 def _fit_and_score(job: Job, tests: dict[str, tuple[np.ndarray, np.ndarray]],
-                   classifier: dict[str, Any]) -> SelectionMetrics:
+                   classifier: dict[str, Any]) -> Scored:
     """One job: train on a submitted training set, score on its task's test set."""
     image_ids, X, y, task = job
     test_X, test_y = tests[task]
     X, test_X = aligned(X), aligned(test_X)
     with threadpool_limits(1):  # same floats in any process
-        return score_training_set(image_ids, X, y, test_X, test_y, classifier)
+        predictions = predict_test_set(image_ids, X, y, test_X, classifier)
+        return Scored(metrics_of_predictions(predictions, test_y, y), predictions.predicted.astype(np.int8))
 
 
 # --------------------------------------------------------------------------- build
-def build(params: Parameters, inputs: SelectionInputs,
-          scores: dict[str, dict[str, SelectionMetrics | InputError]]) -> Results:
+def build(params: Parameters, inputs: SelectionInputs, scores: dict[str, dict[str, Scored | InputError]]) -> Results:
     sel = params.selection
     metric = SELECTION_FORMAT.metric(sel.leaderboard_metric)
     submissions = {
-        name: submission_result(name, {task: {"error": v.message} if isinstance(v, InputError) else v.as_dict()
-                                       for task, v in parts.items()}, metric)
+        name: submission_result(name, {task: {"error": v.message} if isinstance(v, InputError)
+                                       else v.metrics.as_dict() for task, v in parts.items()}, metric)
         for name, parts in sorted(scores.items())}
     settings = {
         "pool": inputs.pool_path,
@@ -151,7 +160,16 @@ def build(params: Parameters, inputs: SelectionInputs,
         "tasks": {t: {"test_set": s.test_set, "examples": s.examples, "test_size": len(inputs.tests[t].y),
                       "test_positives": int(inputs.tests[t].y.sum())} for t, s in sorted(inputs.specs.items())},
     }
-    return Results(SELECTION_FORMAT, settings, submissions, ignored=inputs.ignored, leaderboard=metric)
+    results = Results(SELECTION_FORMAT, settings, submissions, ignored=inputs.ignored, leaderboard=metric)
+    if not params.bootstrap.resamples:
+        return results
+    summary = bootstrap.selection_summary(
+        {task: test.y for task, test in inputs.tests.items()},
+        {name: {task: v.predicted for task, v in parts.items() if isinstance(v, Scored)}
+         for name, parts in scores.items()},
+        [name for name, sub in submissions.items() if sub.valid], params.bootstrap.resamples, params.bootstrap.seed)
+    return with_intervals(results, summary.parts, summary.means, summary.comparisons,
+                          bootstrap.settings_record(params.bootstrap.resamples, params.bootstrap.seed))
 
 
 def evaluate(params: Parameters, data_root: Path, submission_root: Path) -> Results:
