@@ -495,6 +495,13 @@ def read_results(path: Path, kind: str) -> Results | None:
         for a, row in check.mapping(top[COMPARISONS], COMPARISONS).items():
             comparisons[a] = {b: check.share(v, f"{COMPARISONS}.{a}.{b}")
                               for b, v in check.mapping(row, f"{COMPARISONS}.{a}").items()}
+    if comparisons is not None:
+        valid = [name for name, sub in submissions.items() if sub.valid]
+        for a in valid:
+            for b in valid:
+                if a != b and b not in comparisons.get(a, {}):
+                    raise InputError(f"{COMPARISONS}.{a}.{b}: missing (every pair of valid submissions is compared)",
+                                     path)
     return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids, ignored=ignored,
                    leaderboard=ranking, path=path, comparisons=comparisons)
 

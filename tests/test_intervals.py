@@ -124,3 +124,61 @@ def test_the_leaderboard_interval_is_the_documented_bootstrap(evaluated):
                           / (np.count_nonzero(test.y[d] == 1) + np.count_nonzero(predicted[d] == 1)) for d in draws]
     means = [float(np.mean([per_task[t][b] for t in sorted(per_task)])) for b in range(300)]
     assert results.submissions[name].metric_ci95 == [float(v) for v in np.percentile(means, [2.5, 97.5])]
+
+
+@pytest.fixture(scope="module")
+def plotted(evaluated):
+    for setting in ("on", "off"):
+        assert run_cli("plot", f"--results_path={evaluated / setting}", f"--submission_path={evaluated}/submissions",
+                       f"--parameters_file={evaluated}/{setting}.yaml", f"--output_path={evaluated}/plots-{setting}") == 0
+    return evaluated
+
+
+@pytest.mark.parametrize("kind,label", [("selection", "Mean F1"), ("debugging", "Mean score")])
+def test_report_shows_intervals_and_marks_adjacent_entries_not_separable(plotted, kind, label):
+    from test_plot import Tables
+
+    from benchmark.results import ranked
+    evaluated = plotted
+    off = Tables((evaluated / "plots-off/report.html").read_text(encoding="utf-8"))
+    assert f"{label} 95% CI" not in off.header(f"{kind}-leaderboard") and "Beats next" not in off.header(f"{kind}-leaderboard")
+    page = Tables((evaluated / "plots-on/report.html").read_text(encoding="utf-8"))
+    header = page.header(f"{kind}-leaderboard")
+    results = read_results(evaluated / "on" / kind / "results.yaml", kind)
+    board = ranked(results)
+    rows = page.rows(f"{kind}-leaderboard")
+    valid = [s.name for rank, s in board if rank is not None]
+    assert [row[1] for row in rows] == [s.name for _, s in board]
+    for row, (rank, sub) in zip(rows, board):
+        ci = row[header.index(f"{label} 95% CI")]
+        beats = row[header.index("Beats next")]
+        if rank is None:
+            assert ci == "—" and beats == "—"
+            continue
+        assert ci == f"{sub.metric_ci95[0]:.3f} – {sub.metric_ci95[1]:.3f}"
+        position = valid.index(sub.name)
+        if position == len(valid) - 1:
+            assert beats == "—"
+        else:
+            share = results.comparisons[sub.name][valid[position + 1]]
+            assert beats == f"{share:.3f}" + ("" if bootstrap.separable(share) else " ≈")
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda d: d["submissions"]["baseline_nearest"]["tasks"]["Eight"].__setitem__("f1_ci95", [0.9, 0.1]),
+     "submissions.baseline_nearest.tasks.Eight.f1_ci95: lower end 0.9 above upper end 0.1"),
+    (lambda d: d["submissions"]["baseline_nearest"].__setitem__("mean_f1_ci95", [0.5]),
+     "submissions.baseline_nearest.mean_f1_ci95: expected [lo, hi]"),
+    (lambda d: d["comparisons"]["random_500"].pop("baseline_nearest"),
+     "comparisons.random_500.baseline_nearest: missing"),
+    (lambda d: d["comparisons"]["random_500"].__setitem__("baseline_nearest", 1.5),
+     "comparisons.random_500.baseline_nearest: expected a share between 0 and 1"),
+])
+def test_bad_interval_keys_are_one_line_errors(evaluated, tmp_path, edit, message):
+    from benchmark.errors import InputError
+    doc = yaml.safe_load((evaluated / "on/selection/results.yaml").read_text())
+    edit(doc)
+    path = tmp_path / "results.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_results(path, "selection")

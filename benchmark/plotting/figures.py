@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from ..results import DATAPERF_2022, PROTOCOL_LABELS, Curve, Results, part_order, ranked
+from ..results import CI_SUFFIX, DATAPERF_2022, PROTOCOL_LABELS, Curve, Results, part_order, ranked
 from .inputs import Timing
 from .style import fmt, fmt_seconds, marker_map, pinned_style, png_bytes
 
@@ -82,6 +82,20 @@ def _dodged(ax: plt.Axes, xs: list[float], ys: list[float], gap_pt: float = 9.0)
     return out
 
 
+def _error_bars(ax: plt.Axes, xs: list[float], ys: list[float], intervals: list[list[float] | None],
+                colour: str | list[str] = "#222222", horizontal: bool = False, alpha: float = 1.0) -> None:
+    """95% bootstrap intervals as thin bars on the points that have one (one colour, or one per point)."""
+    colours = [colour] * len(xs) if isinstance(colour, str) else list(colour)
+    for x, y, interval, c in zip(xs, ys, intervals, colours):
+        if interval is None:
+            continue
+        lo, hi = interval
+        centre = x if horizontal else y
+        spread = [[max(0.0, centre - lo)], [max(0.0, hi - centre)]]
+        ax.errorbar([x], [y], **({"xerr": spread} if horizontal else {"yerr": spread}), fmt="none", ecolor=c,
+                    elinewidth=1.0, capsize=2.5, capthick=1.0, alpha=alpha, zorder=5)
+
+
 def _note(fig: plt.Figure, ax: plt.Axes, lines: list[str], y: float = -0.16) -> None:
     if lines:
         text = "\n".join(textwrap.fill(line, NOTE_WIDTH, subsequent_indent="    ") for line in lines)
@@ -116,6 +130,10 @@ def debugging_curves(debugging: Results, data_id: str, curves: dict[tuple[str, s
             if reached is not None and reached < len(curve.accuracy):
                 ax.plot([curve.fixes[reached]], [curve.accuracy[reached]], marker="o", markersize=6, color=colours[sub.name],
                         markeredgecolor="white", markeredgewidth=1, linestyle="none", zorder=4)
+                interval = part.get("score" + CI_SUFFIX)
+                if interval is not None:  # where the target is reached, in points inspected
+                    _error_bars(ax, [float(reached)], [curve.accuracy[reached]], [[v * n for v in interval]],
+                                colours[sub.name], horizontal=True, alpha=0.55)
         ax.axhline(summary["before_acc"], color="black", linestyle="--", linewidth=1.1, zorder=2,
                    label=f"before cleaning ({summary['before_acc']:.3f})")
         ax.axhline(summary["target_acc"], color="#555555", linestyle=":", linewidth=1.6, zorder=2,
@@ -135,7 +153,8 @@ def debugging_curves(debugging: Results, data_id: str, curves: dict[tuple[str, s
         _titles(fig, ax, f"Debugging {data_id}: test accuracy while fixing labels "
                 f"({PROTOCOL_LABELS[debugging.protocol]})",
                 f"{n} training points, {int(summary['n_mislabeled'])} mislabeled, {int(summary['n_test'])} "
-                f"test points.  Dot: target reached; {rule}.")
+                f"test points.  Dot: target reached; {rule}."
+                + ("  Bar: its 95% bootstrap interval." if debugging.has_intervals else ""))
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="method — score",
                   title_fontproperties={"weight": "bold", "size": 9})
         missing = [s.name for _, s in ranked(debugging) if s not in methods]
@@ -180,10 +199,15 @@ def debugging_overview(debugging: Results, timings: dict[tuple[str, str], Timing
         times = [max(t, MIN_TIME_S) for _, _, t in points]
         scores = [s.parts[d]["score"] for s, d, _ in points]
         _log_seconds_axis(ax, min(times, default=1e-3), max(times, default=1.0))
-        ax.set_ylim(0, min(1.05, max(scores, default=1.0) * 1.15 + 0.02))
-        for (s, d, _), x, y in zip(points, _dodged(ax, times, scores), scores):
+        tops = scores + [s.parts[d]["score" + CI_SUFFIX][1] for s, d, _ in points
+                         if s.parts[d].get("score" + CI_SUFFIX) is not None]
+        ax.set_ylim(0, min(1.05, max(tops, default=1.0) * 1.15 + 0.02))
+        dodged = _dodged(ax, times, scores)
+        for (s, d, _), x, y in zip(points, dodged, scores):
             ax.scatter([x], [y], s=70, marker=markers[d], color=colours[s.name], edgecolors="white",
                        linewidths=0.8, zorder=3, alpha=0.95)
+        _error_bars(ax, dodged, scores, [s.parts[d].get("score" + CI_SUFFIX) for s, d, _ in points],
+                    [colours[s.name] for s, _, _ in points], alpha=0.6)
         if not points:
             ax.text(0.5, 0.5, "no method has a time file", transform=ax.transAxes, ha="center",
                     va="center", color="#777777", fontsize=11)
@@ -191,7 +215,8 @@ def debugging_overview(debugging: Results, timings: dict[tuple[str, str], Timing
         ax.set_ylabel("score: fraction of training set inspected")
         _titles(fig, ax, "Debugging overview: valuation time against score",
                 "One point per method and data_id; lower is better (fewer points inspected), left is faster. "
-                "Overlapping points are set side by side.")
+                "Overlapping points are set side by side."
+                + (" Bars: 95% bootstrap intervals." if debugging.has_intervals else ""))
         drawn = {s.name for s, _, _ in points}
         blank = Line2D([], [], linestyle="none", marker="none")
         handles: list[Line2D] = [blank]
@@ -249,6 +274,8 @@ def selection_bars(selection: Results, colours: dict[str, str], dpi: int) -> Fig
             label = (f"{rank}. {s.name} — {mean} {s.metric:.3f}" if s.metric is not None
                      else f"{s.name} — invalid")
             ax.bar(xs, ys, width * 0.92, color=colours[s.name], label=label, zorder=3)
+            intervals = [s.parts.get(t, {}).get(key + CI_SUFFIX) for t in tasks] + [s.metric_ci95]
+            _error_bars(ax, xs, ys, [iv for iv, v in zip(intervals, values) if v is not None])
             for g, v in enumerate(values[:-1]):
                 if v is None:
                     crosses = True
@@ -268,7 +295,8 @@ def selection_bars(selection: Results, colours: dict[str, str], dpi: int) -> Fig
         ax.set_xlabel("selection task (positive concept)")
         ax.set_ylabel(f"test {part} of the positive class (0–1)")
         _titles(fig, ax, f"Selection: test {part} per task and {mean}",
-                f"Bars in leaderboard order, best first; higher is better. The leaderboard ranks the {mean}.")
+                f"Bars in leaderboard order, best first; higher is better. The leaderboard ranks the {mean}."
+                + (" Whiskers: 95% bootstrap intervals." if selection.has_intervals else ""))
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title=f"rank. submission — {mean}",
                   title_fontproperties={"weight": "bold", "size": 9})
         notes = []

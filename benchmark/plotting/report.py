@@ -15,7 +15,9 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from .figures import Figure
-from ..results import DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results, ranked, references
+from ..bootstrap import separable
+from ..results import (CI_SUFFIX, DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results, ranked,
+                       references)
 from .inputs import Timing
 from .style import fmt_seconds
 
@@ -43,6 +45,8 @@ th.text, td.text { text-align:left; }
 tbody tr:hover { background:#f8fafb; }
 tr.invalid td { color:var(--muted); }
 td.best { font-weight:700; }
+td.ci { color:var(--muted); }
+td.close { color:var(--bad); }
 .status-valid { color:var(--good); }
 .status-invalid { color:var(--bad); font-weight:600; }
 .swatch { display:inline-block; width:11px; height:11px; border-radius:2px; margin-right:7px;
@@ -75,6 +79,41 @@ def number_cell(value: float | int | None, digits: int = 4, integer: bool = Fals
     text = f"{int(value)}" if integer else f"{value:.{digits}f}"
     cls = ' class="best"' if best else ""
     return f'<td{cls} data-value="{e(repr(value))}">{text}</td>'
+
+
+def interval_cell(interval: list[float] | None, digits: int = 3) -> str:
+    """A 95% interval as "lo – hi"; the exact ends in data-lo / data-hi."""
+    if interval is None:
+        return '<td class="na">—</td>'
+    lo, hi = interval
+    return (f'<td class="ci" data-lo="{e(repr(lo))}" data-hi="{e(repr(hi))}">'
+            f"{lo:.{digits}f} – {hi:.{digits}f}</td>")
+
+
+def separation_cells(results: Results, board: list) -> dict[str, str]:
+    """Per ranked submission: the share of paired resamples in which it beats the next valid one below,
+    marked ≈ when the two are not separable at 95%."""
+    valid = [s.name for rank, s in board if rank is not None]
+    cells = {}
+    for upper, lower in zip(valid, valid[1:]):
+        share = results.comparisons[upper][lower]
+        close = not separable(share)
+        cls = ' class="close"' if close else ""
+        cells[upper] = (f'<td{cls} data-value="{e(repr(share))}" '
+                        f'title="beats {e(lower)} in {share:.1%} of paired resamples">'
+                        f'{share:.3f}{" ≈" if close else ""}</td>')
+    return cells
+
+
+def interval_note(results: Results) -> str:
+    metric = results.ranking
+    resamples = results.settings.get("bootstrap", {}).get("resamples", "?")
+    return ('<p class="note">95% CI: percentile interval over '
+            f"{e(resamples)} resamples of the test rows (stratified by class; the models are not refitted). "
+            f"Beats next: share of the same resamples in which the entry beats the next one below on "
+            f"{e(metric.label)} (ties count half); ≈ marks adjacent entries that are not separable at 95% "
+            "(the upper one wins in fewer than 97.5% of resamples). "
+            "See the README, “What an interval means here”.</p>")
 
 
 def name_cell(name: str, colours: dict[str, str]) -> str:
@@ -151,11 +190,15 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
     metric = sel.ranking
     tasks = sorted({t for s in sel.submissions.values() for t in s.parts} | set(sel.settings.get("tasks") or {}))
     best = max((s.metric for _, s in board if s.metric is not None), default=None)
+    ci = sel.has_intervals
+    beats = separation_cells(sel, board) if ci else {}
     rows = []
     for rank, s in board:
         cells = [f'<td>{rank if rank is not None else "—"}</td>', name_cell(s.name, colours),
                  number_cell(s.metric, best=s.metric is not None and s.metric == best)]
+        cells += [interval_cell(s.metric_ci95)] if ci else []
         cells += [number_cell(s.parts.get(t, {}).get(metric.part_key)) for t in tasks]
+        cells += [beats.get(s.name, '<td class="na">—</td>')] if ci else []
         cells.append(status_cell(s.valid))
         rows.append(f'<tr class="{"valid" if s.valid else "invalid"}">{"".join(cells)}</tr>')
     out = ['<section id="selection"><h2>Training-data selection</h2>',
@@ -166,15 +209,30 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
            "submissions are listed last.</p>",
            table("selection-leaderboard", f"Leaderboard: {metric.label} and {metric.part_label} per task",
                  [("Rank", False), ("Submission", True), (metric.label[0].upper() + metric.label[1:], False),
-                  *[(f"{t} {metric.part_label}", False) for t in tasks], ("Status", True)], rows)]
+                  *([(f"{metric.label[0].upper() + metric.label[1:]} 95% CI", False)] if ci else []),
+                  *[(f"{t} {metric.part_label}", False) for t in tasks], *([("Beats next", False)] if ci else []),
+                  ("Status", True)], rows)]
+    if ci:
+        out.append(interval_note(sel))
     out += reference_table(sel, "selection-references", tasks, colours)
     metrics = SELECTION_FORMAT.part_metrics
-    detail = detail_rows(board + [(None, r) for r in references(sel)], tasks, colours, len(metrics), lambda name, t, part: [
-        number_cell(part[m], integer=m in SELECTION_INTEGERS) for m in metrics])
+    covered = SELECTION_FORMAT.interval_metrics if ci else ()
+
+    def metric_cells(name: str, t: str, part: dict) -> list[str]:
+        cells = []
+        for m in metrics:
+            cells.append(number_cell(part[m], integer=m in SELECTION_INTEGERS))
+            if m in covered:
+                cells.append(interval_cell(part.get(m + CI_SUFFIX)))
+        return cells
+
+    detail = detail_rows(board + [(None, r) for r in references(sel)], tasks, colours, len(metrics) + len(covered),
+                         metric_cells)
     out.append("<h3>Per-task metrics</h3>")
     out.append(table("selection-metrics", "Test-set metrics per submission and task (positive class)",
                      [("Submission", True), ("Task", True),
-                      *[(SELECTION_HEADERS[m], False) for m in metrics]], detail))
+                      *[h for m in metrics for h in [(SELECTION_HEADERS[m], False)]
+                        + ([(f"{SELECTION_HEADERS[m]} 95% CI", False)] if m in covered else [])]], detail))
     out += [figure_html(f) for f in figures]
     if not figures:
         out.append(f'<p class="empty">No figure: no submission has an {e(metric.part_label)} on any task.</p>')
@@ -193,12 +251,16 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
     ids = sorted(dbg.data_ids)
     best = min((s.metric for _, s in board if s.metric is not None), default=None)
     ratio = dbg.settings.get("target_ratio", 0.95)
+    ci = dbg.has_intervals
+    beats = separation_cells(dbg, board) if ci else {}
     rows = []
     partial_times = False
     for rank, s in board:
         cells = [f'<td>{rank if rank is not None else "—"}</td>', name_cell(s.name, colours),
                  number_cell(s.metric, best=s.metric is not None and s.metric == best)]
+        cells += [interval_cell(s.metric_ci95)] if ci else []
         cells += [number_cell(s.parts.get(d, {}).get("score")) for d in ids]
+        cells += [beats.get(s.name, '<td class="na">—</td>')] if ci else []
         times = [timings[(s.name, d)] for d in ids if (s.name, d) in timings]
         known = [t.seconds for t in times if t.seconds is not None]
         if not known:
@@ -224,8 +286,11 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
            f"that order and a classifier is retrained; {rule}. The leaderboard ranks the mean score over "
            "data_ids (lower is better); invalid submissions are listed last.</p>",
            table("debugging-leaderboard", "Leaderboard: mean score, score per data_id and total valuation time",
-                 [("Rank", False), ("Method", True), ("Mean score", False), *[(f"{d} score", False) for d in ids],
-                  ("Time (total)", False), ("Status", True)], rows)]
+                 [("Rank", False), ("Method", True), ("Mean score", False),
+                  *([("Mean score 95% CI", False)] if ci else []), *[(f"{d} score", False) for d in ids],
+                  *([("Beats next", False)] if ci else []), ("Time (total)", False), ("Status", True)], rows)]
+    if ci:
+        out.append(interval_note(dbg))
     out += reference_table(dbg, "debugging-references", ids, colours)
     if partial_times:
         out.append('<p class="note">* time file missing for some data_ids; the total covers the others.</p>')
@@ -244,19 +309,22 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
     def metric_cells(name: str, d: str, part: dict) -> list[str]:
         timing = timings.get((name, d), Timing(None, ""))
         found = f'{part["mislabeled_in_first_m"]} of {part["n_mislabeled"]} mislabeled points'
-        return [number_cell(part["score"]), number_cell(part["fixes_to_target"], integer=True),
+        return [number_cell(part["score"]), *([interval_cell(part.get("score" + CI_SUFFIX))] if ci else []),
+                number_cell(part["fixes_to_target"], integer=True),
                 number_cell(part["n_listed"], integer=True),
                 number_cell(part["precision_at_m"]).replace("<td", f'<td title="{e(found)}"', 1),
-                number_cell(part["auc"]),
+                number_cell(part["auc"]), *([interval_cell(part.get("auc" + CI_SUFFIX))] if ci else []),
                 (f'<td data-value="{e(repr(timing.seconds))}">{e(fmt_seconds(timing.seconds))}</td>'
                  if timing.seconds is not None else '<td class="na">—</td>'),
                 f'<td class="text wrap">{e(timing.source or timing.note)}</td>']
 
-    detail = detail_rows(board + [(None, r) for r in references(dbg)], ids, colours, 7, metric_cells)
+    detail = detail_rows(board + [(None, r) for r in references(dbg)], ids, colours, 9 if ci else 7, metric_cells)
     out.append("<h3>Per-data_id metrics</h3>")
     out.append(table("debugging-metrics", "Score and ranking quality per method and data_id",
-                     [("Method", True), ("data_id", True), ("Score", False), ("Fixes to target", False),
+                     [("Method", True), ("data_id", True), ("Score", False),
+                      *([("Score 95% CI", False)] if ci else []), ("Fixes to target", False),
                       ("Points listed", False), ("Precision@m", False), ("Curve AUC", False),
+                      *([("Curve AUC 95% CI", False)] if ci else []),
                       ("Valuation time", False), ("Time source", True)], detail))
     out.append('<p class="note">Fixes to target: points inspected when the target was reached (— if never). '
                "Precision@m: share of the m mislabeled points among the first m of the order. "

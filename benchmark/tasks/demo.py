@@ -25,7 +25,8 @@ def run(parameters_file: str, output_path: str) -> int:
 
 
 def summary_table(results_root: Path) -> str:
-    """Per benchmark: the leaderboard (rank, per-part metric, leaderboard value), then the references apart."""
+    """Per benchmark: the leaderboard (rank, per-part metric, leaderboard value and its 95% interval when the
+    bootstrap is on), then the references apart."""
     lines: list[str] = []
     for kind, title in ((SELECTION, "Selection ({part} per task; leaderboard: {label}, {direction})"),
                         (DEBUGGING, "Debugging, {protocol} (fraction of training rows inspected to reach the "
@@ -41,16 +42,19 @@ def summary_table(results_root: Path) -> str:
         lines.append(title.format(part=metric.part_label, label=metric.label,
                                   protocol=PROTOCOL_LABELS[results.protocol] if kind == DEBUGGING else "",
                                   direction="higher is better" if metric.higher_is_better else "lower is better"))
-        lines.append(_row(["rank", "submission", *parts, metric.label]))
+        ci = [f"{'95% CI':>11}"] if results.has_intervals else []  # as wide as "0.680-0.783"
+        lines.append(_row(["rank", "submission", *parts, metric.label, *ci]))
         for rank, s in ranked(results):
             cells = [_part_cell(s.parts.get(p), metric.part_key) for p in parts]
-            lines.append(_row(["-" if rank is None else str(rank), s.name, *cells, _num(s.metric)]))
+            interval = [_interval(s.metric_ci95)] if results.has_intervals else []
+            lines.append(_row(["-" if rank is None else str(rank), s.name, *cells, _num(s.metric), *interval]))
         refs = references(results)
         if refs:
             lines.append("references (use the ground truth, which no participant has; not ranked):")
             for s in refs:
                 cells = [_part_cell(s.parts.get(p), metric.part_key) for p in parts]
-                lines.append(_row(["ref", s.name, *cells, _num(s.metric)]))
+                interval = [_interval(s.metric_ci95)] if results.has_intervals else []
+                lines.append(_row(["ref", s.name, *cells, _num(s.metric), *interval]))
     return "\n".join(lines)
 
 
@@ -64,6 +68,10 @@ def _part_cell(part: dict | None, key: str) -> str:
         return "invalid"
     value = None if part is None else part.get(key)
     return "-" if value is None else f"{value:.4f}"
+
+
+def _interval(interval: list[float] | None) -> str:
+    return "" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
 
 
 def _row(cells: list[str], width: int = 30) -> str:
