@@ -157,7 +157,8 @@ def test_task_results_match_the_definition(tmp_path):
         curve = naive_curve(X, noisy, clean, tX, ty, orders[data_id])
         clean_acc = naive_curve(X, noisy, clean, tX, ty, np.arange(files.n))[-1]
         expected = score_curve(curve, clean_acc, orders[data_id], noisy != clean, 0.95, 1.5).as_dict()
-        assert res["submissions"]["mine"]["data_ids"][data_id] == expected
+        scored = res["submissions"]["mine"]["data_ids"][data_id]
+        assert {k: v for k, v in scored.items() if not k.endswith("_ci95")} == expected  # intervals: test_intervals.py
         mine = curves[(curves.submission == "mine") & (curves.data_id == data_id)]
         assert mine.fixes.tolist() == list(range(31))
         assert mine.accuracy.tolist() == curve.tolist()
