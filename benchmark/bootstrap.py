@@ -107,6 +107,31 @@ def f1_resampled(test_y: np.ndarray, predicted: np.ndarray, counts: np.ndarray) 
     return np.where(denominator == 0, 0.0, (2.0 * tp) / safe)
 
 
+def average_precision_resampled(test_y: np.ndarray, scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Average precision of the positive class on every resample: float64 (resamples,).
+
+    The step-function area of scikit-learn's ``average_precision_score``: over the distinct
+    scores, highest first, the recall gained at each one times the precision there. Computed
+    from per-row counts in one pass; equal to scikit-learn on the resampled rows up to float
+    rounding (its sum runs in another order). 0 when the test set has no positive row, as in
+    :func:`benchmark.selection.metrics_of_predictions`.
+    """
+    positive = np.asarray(test_y) == 1
+    counts = np.asarray(counts, dtype=np.int64)
+    if not positive.any():
+        return np.zeros(len(counts))
+    scores = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")
+    ranked = scores[order]
+    last_of_tie = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
+    drawn = counts[:, order]
+    true_positives = np.cumsum(drawn * positive[order], axis=1)[:, last_of_tie]
+    predicted_positive = np.cumsum(drawn, axis=1)[:, last_of_tie]
+    gained = np.diff(true_positives, axis=1, prepend=0)
+    precision = true_positives / np.maximum(predicted_positive, 1)
+    return (gained * precision).sum(axis=1) / true_positives[:, -1]
+
+
 def mean_resampled(per_part: Mapping[str, np.ndarray]) -> np.ndarray:
     """Mean over tasks (or data_ids) in name order, resample by resample, as ``np.mean`` would."""
     names = sorted(per_part)
@@ -210,19 +235,22 @@ def _summarize(per_part: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]], l
 
 
 def selection_summary(test_labels: Mapping[str, np.ndarray],
-                      predicted: Mapping[str, Mapping[str, np.ndarray]], valid: Iterable[str],
-                      resamples: int, seed: int) -> BootstrapSummary:
-    """F1 intervals per (submission, task), mean-F1 intervals and comparisons of the valid submissions.
+                      predictions: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]], valid: Iterable[str],
+                      resamples: int, seed: int, leaderboard: str = "f1") -> BootstrapSummary:
+    """F1 and average-precision intervals per (submission, task); intervals of the mean of
+    ``leaderboard`` (f1 or average_precision) and comparisons on it, for the valid submissions.
 
-    ``predicted``: submission -> task -> 0/1 prediction per test row (only the tasks that were scored);
-    a valid submission has every task.
+    ``predictions``: submission -> task -> (0/1 prediction, score of class 1) per test row, for the
+    tasks that were scored; a valid submission has every task.
     """
     with threadpool_limits(1):  # tiny products: threads only add overhead
         counts = {task: resample_counts(y, resamples, seed, f"selection/{task}") for task, y in test_labels.items()}
-        per_part = {name: {task: {"f1": f1_resampled(test_labels[task], p, counts[task])}
-                           for task, p in by_task.items()}
-                    for name, by_task in predicted.items()}
-        return _summarize(per_part, "f1", valid, higher_is_better=True)
+        per_part = {name: {task: {"f1": f1_resampled(test_labels[task], predicted, counts[task]),
+                                  "average_precision": average_precision_resampled(test_labels[task], scores,
+                                                                                   counts[task])}
+                           for task, (predicted, scores) in by_task.items()}
+                    for name, by_task in predictions.items()}
+        return _summarize(per_part, leaderboard, valid, higher_is_better=True)
 
 
 def debugging_summary(test_labels: Mapping[str, np.ndarray], clean_correct: Mapping[str, np.ndarray],

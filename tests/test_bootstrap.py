@@ -245,7 +245,8 @@ def test_step_states_must_not_go_back():
 
 def test_summaries_cover_every_scored_part_and_only_valid_submissions_in_means(selection_case):
     tests, submissions = selection_case
-    predicted = {name: dict(p) for name, p in submissions.items()}
+    predicted = {name: {t: (p, np.where(p == 1, 0.7, 0.3)) for t, p in by_task.items()}
+                 for name, by_task in submissions.items()}
     del predicted["c"]["Five"]  # c has an invalid task: its other tasks still get intervals
     summary = bootstrap.selection_summary(tests, predicted, ["a", "b"], B, SEED)
     assert sorted(summary.means) == ["a", "b"] and sorted(summary.comparisons) == ["a", "b"]
@@ -259,3 +260,30 @@ def test_summaries_cover_every_scored_part_and_only_valid_submissions_in_means(s
     assert summary.means["a"] == bootstrap.interval(both["a"])
     assert summary.comparisons["a"]["b"] == bootstrap.beats_share(both["a"], both["b"], True)
     assert bootstrap.selection_summary(tests, predicted, ["a", "b"], B, SEED) == summary  # deterministic
+
+
+def test_average_precision_equals_scikit_learn_on_the_resampled_rows():
+    from sklearn.metrics import average_precision_score
+    rng = np.random.default_rng(11)
+    y = (rng.random(70) < 0.3).astype(np.int64)
+    scores = np.round(rng.random(70) * 0.6 + 0.4 * y, 2)  # rounded: ties between rows, as in real scores
+    draws = documented_draw(y, 80, SEED, "selection/Hawk")
+    fast = bootstrap.average_precision_resampled(y, scores, bootstrap.resample_counts(y, 80, SEED, "selection/Hawk"))
+    slow = [average_precision_score(y[idx], scores[idx]) for idx in draws]
+    np.testing.assert_allclose(fast, slow, rtol=1e-13, atol=0)
+    assert bootstrap.average_precision_resampled(np.zeros(5, int), np.ones(5), np.ones((3, 5), int)).tolist() == [0.0] * 3
+
+
+def test_the_mean_and_comparisons_follow_the_leaderboard_metric(selection_case):
+    tests, submissions = selection_case
+    rng = np.random.default_rng(2)
+    predicted = {name: {t: (p, rng.random(len(p))) for t, p in by_task.items()} for name, by_task in submissions.items()}
+    summary = bootstrap.selection_summary(tests, predicted, list(predicted), B, SEED, leaderboard="average_precision")
+    ap = {name: bootstrap.mean_resampled({t: bootstrap.average_precision_resampled(
+        tests[t], predicted[name][t][1], bootstrap.resample_counts(tests[t], B, SEED, f"selection/{t}"))
+        for t in tests}) for name in predicted}
+    assert summary.means["a"] == bootstrap.interval(ap["a"])
+    assert summary.comparisons["a"]["c"] == bootstrap.beats_share(ap["a"], ap["c"], True)
+    assert summary.parts["b"]["Eight"]["average_precision"] == bootstrap.interval(
+        bootstrap.average_precision_resampled(tests["Eight"], predicted["b"]["Eight"][1],
+                                              bootstrap.resample_counts(tests["Eight"], B, SEED, "selection/Eight")))

@@ -79,6 +79,7 @@ class Scored:
 
     metrics: SelectionMetrics
     predicted: np.ndarray
+    scores: np.ndarray  # predict_proba of class 1 per test row
 
 
 def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Scored | InputError]]:
@@ -141,7 +142,8 @@ def _fit_and_score(job: Job, tests: dict[str, tuple[np.ndarray, np.ndarray]],
     X, test_X = aligned(X), aligned(test_X)
     with threadpool_limits(1):  # same floats in any process
         predictions = predict_test_set(image_ids, X, y, test_X, classifier)
-        return Scored(metrics_of_predictions(predictions, test_y, y), predictions.predicted.astype(np.int8))
+        return Scored(metrics_of_predictions(predictions, test_y, y), predictions.predicted.astype(np.int8),
+                      predictions.scores)
 
 
 # --------------------------------------------------------------------------- build
@@ -165,9 +167,10 @@ def build(params: Parameters, inputs: SelectionInputs, scores: dict[str, dict[st
         return results
     summary = bootstrap.selection_summary(
         {task: test.y for task, test in inputs.tests.items()},
-        {name: {task: v.predicted for task, v in parts.items() if isinstance(v, Scored)}
+        {name: {task: (v.predicted, v.scores) for task, v in parts.items() if isinstance(v, Scored)}
          for name, parts in scores.items()},
-        [name for name, sub in submissions.items() if sub.valid], params.bootstrap.resamples, params.bootstrap.seed)
+        [name for name, sub in submissions.items() if sub.valid], params.bootstrap.resamples, params.bootstrap.seed,
+        leaderboard=metric.part_key)
     return with_intervals(results, summary.parts, summary.means, summary.comparisons,
                           bootstrap.settings_record(params.bootstrap.resamples, params.bootstrap.seed))
 
