@@ -237,7 +237,7 @@ def _summarize(per_part: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]], l
 def selection_summary(test_labels: Mapping[str, np.ndarray],
                       predictions: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]], valid: Iterable[str],
                       resamples: int, seed: int, leaderboard: str = "f1") -> BootstrapSummary:
-    """F1 and average-precision intervals per (submission, task); intervals of the mean of
+    """F1 (and, when it ranks, average-precision) intervals per (submission, task); intervals of the mean of
     ``leaderboard`` (f1 or average_precision) and comparisons on it, for the valid submissions.
 
     ``predictions``: submission -> task -> (0/1 prediction, score of class 1) per test row, for the
@@ -245,11 +245,14 @@ def selection_summary(test_labels: Mapping[str, np.ndarray],
     """
     with threadpool_limits(1):  # tiny products: threads only add overhead
         counts = {task: resample_counts(y, resamples, seed, f"selection/{task}") for task, y in test_labels.items()}
-        per_part = {name: {task: {"f1": f1_resampled(test_labels[task], predicted, counts[task]),
-                                  "average_precision": average_precision_resampled(test_labels[task], scores,
-                                                                                   counts[task])}
-                           for task, (predicted, scores) in by_task.items()}
-                    for name, by_task in predictions.items()}
+        per_part: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+        for name, by_task in predictions.items():
+            per_part[name] = {}
+            for task, (predicted, scores) in by_task.items():
+                per_part[name][task] = {"f1": f1_resampled(test_labels[task], predicted, counts[task])}
+                if leaderboard == "average_precision":  # the costlier one: only when it ranks
+                    per_part[name][task]["average_precision"] = average_precision_resampled(
+                        test_labels[task], scores, counts[task])
         return _summarize(per_part, leaderboard, valid, higher_is_better=True)
 
 

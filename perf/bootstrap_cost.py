@@ -111,8 +111,8 @@ def main() -> None:
     inputs, gather_s = timed(lambda: evaluate_debugging.gather(off, data, subs / "debugging"))
     # the correctness bits are kept only with the bootstrap on: score with it on, as a real run does
     scores, score_s = timed(lambda: evaluate_debugging.score(on, inputs))
-    _, build_off_s = timed(lambda: evaluate_debugging.build(off, scores))
-    _, build_on_s = timed(lambda: evaluate_debugging.build(on, scores))
+    _, build_off_s = timed(lambda: evaluate_debugging.build(off, inputs, scores))
+    _, build_on_s = timed(lambda: evaluate_debugging.build(on, inputs, scores))
     fits = sum(s.fits for s in scores.summaries.values())
     rows.append(("debugging", f"{len(inputs.datasets)} data_ids x N=300, 500 test rows, {args.submissions} "
                               f"submissions ({fits} fits)", gather_s + score_s + build_off_s, build_on_s - build_off_s))
