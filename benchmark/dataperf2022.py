@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from .debugging import DebuggingScore, mislabeled_in_first_m
+from .debugging import DebuggingScore, label_states, mislabeled_in_first_m, state_key
 from .errors import InputError
 from .execution import Backend
 
@@ -260,23 +260,10 @@ class Dataperf2022Evaluator:
         self.label = label
         self._accuracy: dict[bytes, float] = {}
 
-    @staticmethod
-    def _key(labels: np.ndarray) -> bytes:
-        return labels.astype(np.int8).tobytes()
-
-    def _states(self, order: np.ndarray) -> list[np.ndarray]:
-        """noisy, then the state after each listed row whose label was wrong."""
-        labels = self.noisy.copy()
-        states = [labels.copy()]
-        for index in order[self.mislabeled[order]]:
-            labels[index] = self.clean[index]
-            states.append(labels.copy())
-        return states
-
     def _train_missing(self, states: Sequence[np.ndarray]) -> None:
         todo: dict[bytes, np.ndarray] = {}
         for labels in states:
-            key = self._key(labels)
+            key = state_key(labels)
             if key not in self._accuracy and key not in todo:
                 todo[key] = labels
         if not todo:
@@ -301,22 +288,22 @@ class Dataperf2022Evaluator:
     def before_acc(self) -> float:
         """Rounded test accuracy trained on the noisy labels."""
         self._train_missing([self.noisy])
-        return self._accuracy[self._key(self.noisy)]
+        return self._accuracy[state_key(self.noisy)]
 
     @property
     def clean_acc(self) -> float:
         """Rounded test accuracy trained on the ground truth (budget N of any full list)."""
         self._train_missing([self.clean])
-        return self._accuracy[self._key(self.clean)]
+        return self._accuracy[state_key(self.clean)]
 
     def curves(self, orders: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Accuracies at budgets 1..N for each order (budget i fixes the first min(i, len) rows)."""
         orders = [np.asarray(o, dtype=np.int64).reshape(-1) for o in orders]
-        per_order = [self._states(o) for o in orders]
+        per_order = [label_states(self.noisy, self.clean, o) for o in orders]
         self._train_missing([s for states in per_order for s in states])
         curves = []
         for order, states in zip(orders, per_order):
-            values = np.array([self._accuracy[self._key(s)] for s in states])
+            values = np.array([self._accuracy[state_key(s)] for s in states])
             budgets = np.minimum(np.arange(1, self.n_train + 1), len(order))
             fixed_so_far = np.concatenate([[0], np.cumsum(self.mislabeled[order])])
             curves.append(values[fixed_so_far[budgets]])

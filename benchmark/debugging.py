@@ -71,6 +71,22 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
     return np.asarray(curve)
 
 
+def state_key(labels: np.ndarray) -> bytes:
+    """A label state as a dict key: states shared between submissions are trained once."""
+    return labels.astype(np.int8).tobytes()
+
+
+def label_states(noisy: np.ndarray, clean: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
+    """The distinct label vectors along an order: noisy, then the state after each listed row whose
+    label was wrong (fixing a row that was already right leaves the state, and so the model, unchanged)."""
+    labels = noisy.copy()
+    states = [labels.copy()]
+    for index in order[noisy[order] != clean[order]]:
+        labels[index] = clean[index]
+        states.append(labels.copy())
+    return states
+
+
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
                 classifier: Mapping[str, Any] | None, X: np.ndarray | None = None,
                 test_X: np.ndarray | None = None) -> tuple[list[np.ndarray], CertificateStats]:
@@ -139,23 +155,10 @@ class CleaningEvaluator:
         self.certificate = CertificateStats()  # what the certificate decided, over every fit so far
         self._correct: dict[bytes, np.ndarray] = {}  # label state -> bool (n_test,): predicted right
 
-    @staticmethod
-    def _key(labels: np.ndarray) -> bytes:
-        return labels.astype(np.int8).tobytes()
-
-    def _states(self, order: np.ndarray) -> list[np.ndarray]:
-        """The distinct label vectors along an order: noisy, then after each wrong label it fixes."""
-        labels = self.noisy.copy()
-        states = [labels.copy()]
-        for index in order[self.mislabeled[order]]:
-            labels[index] = self.clean[index]
-            states.append(labels.copy())
-        return states
-
     def _fit_missing(self, states: Iterable[np.ndarray]) -> None:
         todo: dict[bytes, np.ndarray] = {}
         for labels in states:
-            key = self._key(labels)
+            key = state_key(labels)
             if key not in self._correct and key not in todo:
                 todo[key] = labels
         if not todo:
@@ -183,11 +186,11 @@ class CleaningEvaluator:
     def correctness_many(self, orders: Sequence[Sequence[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
         """:meth:`correctness` for several orders; every distinct state fitted at most once."""
         orders = [np.asarray(o, dtype=np.int64) for o in orders]
-        per_order = [self._states(o) for o in orders]
+        per_order = [label_states(self.noisy, self.clean, o) for o in orders]
         self._fit_missing([s for states in per_order for s in states] + [self.clean])
         out = []
         for order, states in zip(orders, per_order):
-            correct = np.stack([self._correct[self._key(s)] for s in states])
+            correct = np.stack([self._correct[state_key(s)] for s in states])
             out.append((self._step_state(order, self.mislabeled), correct))
         return out
 
@@ -216,7 +219,7 @@ class CleaningEvaluator:
     def clean_correctness(self) -> np.ndarray:
         """Which test rows the model trained on the ground-truth labels predicts right (bool, n_test)."""
         self._fit_missing([self.clean])
-        return self._correct[self._key(self.clean)]
+        return self._correct[state_key(self.clean)]
 
     @property
     def clean_accuracy(self) -> float:
