@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from .debugging import DebuggingScore, label_states, mislabeled_in_first_m, state_key
+from .debugging import DebuggingScore, label_states, missing_states, mislabeled_in_first_m, state_key
 from .errors import InputError
 from .execution import Backend
 
@@ -261,11 +261,7 @@ class Dataperf2022Evaluator:
         self._accuracy: dict[bytes, float] = {}
 
     def _train_missing(self, states: Sequence[np.ndarray]) -> None:
-        todo: dict[bytes, np.ndarray] = {}
-        for labels in states:
-            key = state_key(labels)
-            if key not in self._accuracy and key not in todo:
-                todo[key] = labels
+        todo = missing_states(states, self._accuracy)
         if not todo:
             return
         keys = sorted(todo)  # a fixed job layout, whatever order states arrived in

@@ -87,6 +87,16 @@ def label_states(noisy: np.ndarray, clean: np.ndarray, order: np.ndarray) -> lis
     return states
 
 
+def missing_states(states: Iterable[np.ndarray], done: Mapping[bytes, Any]) -> dict[bytes, np.ndarray]:
+    """The distinct states among ``states`` whose key is not in ``done``, in the order they first arrive."""
+    todo: dict[bytes, np.ndarray] = {}
+    for labels in states:
+        key = state_key(labels)
+        if key not in done and key not in todo:
+            todo[key] = labels
+    return todo
+
+
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
                 classifier: Mapping[str, Any] | None, X: np.ndarray | None = None,
                 test_X: np.ndarray | None = None) -> tuple[list[np.ndarray], CertificateStats]:
@@ -156,11 +166,7 @@ class CleaningEvaluator:
         self._correct: dict[bytes, np.ndarray] = {}  # label state -> bool (n_test,): predicted right
 
     def _fit_missing(self, states: Iterable[np.ndarray]) -> None:
-        todo: dict[bytes, np.ndarray] = {}
-        for labels in states:
-            key = state_key(labels)
-            if key not in self._correct and key not in todo:
-                todo[key] = labels
+        todo = missing_states(states, self._correct)
         if not todo:
             return
         # In the order they arrived (along each inspection order, so neighbours differ in one
