@@ -16,6 +16,25 @@ from benchmark.cli import main  # noqa: E402
 from benchmark.sources import layout  # noqa: E402
 
 
+def exact_shapley(n: int, utility) -> np.ndarray:
+    """Shapley values by enumerating every subset: sum over S not containing i of |S|!(n-|S|-1)!/n! (U(S+i) - U(S)).
+
+    ``utility`` gets each subset as a sorted int64 array of row indices.
+    """
+    import itertools
+    import math
+
+    values = np.zeros(n)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for subset in itertools.combinations(others, size):
+                with_i = np.asarray(sorted(subset + (i,)), dtype=np.int64)
+                values[i] += weight * (utility(with_i) - utility(np.asarray(subset, dtype=np.int64)))
+    return values
+
+
 def run_cli(*args: str) -> int:
     return main(list(args))
 

@@ -6,7 +6,6 @@ training rows x 2048-d per data_id; a small 256-d pool split into part files).
 """
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import shutil
@@ -29,7 +28,7 @@ from benchmark.resources import CandidatePool
 from benchmark.sources import layout
 from benchmark.sources.lowrank import LowRankSpace, two_classes
 from benchmark.tasks import TASKS
-from conftest import ROOT, run_cli
+from conftest import ROOT, exact_shapley, run_cli
 
 
 
@@ -40,7 +39,7 @@ def _brute_force_shapley(train_X, train_y, val_X, val_y, k):
     distances = ((val_X[:, None, :] - train_X[None, :, :]) ** 2).sum(axis=2)
 
     def utility(subset):
-        if not subset:
+        if len(subset) == 0:
             return 0.0
         members = np.asarray(subset)
         total = 0.0
@@ -49,14 +48,7 @@ def _brute_force_shapley(train_X, train_y, val_X, val_y, k):
             total += np.count_nonzero(train_y[nearest] == val_y[j]) / k
         return total / len(val_y)
 
-    values = np.zeros(n)
-    for i in range(n):
-        others = [j for j in range(n) if j != i]
-        for size in range(n):
-            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
-            for subset in itertools.combinations(others, size):
-                values[i] += weight * (utility(list(subset) + [i]) - utility(list(subset)))
-    return values
+    return exact_shapley(n, utility)
 
 
 @pytest.mark.parametrize("n,k,n_val,seed", [(1, 1, 2, 0), (2, 1, 3, 1), (4, 2, 3, 2), (6, 3, 4, 3),

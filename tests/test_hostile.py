@@ -520,14 +520,20 @@ def shared_dir():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def test_unreadable_parameters_file_as_another_user(demo_template, shared_dir):
+def _workspace_for_another_user(demo_template: Path, base: Path) -> tuple[list[str], Path]:
+    """(command prefix running as a throwaway uid, a copy of the demo workspace that uid can read)."""
     prefix = _as_other_user()
     if prefix is None:
         pytest.skip("running as root without setpriv: cannot drop to another uid")
-    base = shared_dir
     ws = _copy(demo_template, base)
     for path in [ws, *ws.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
+    return prefix, ws
+
+
+def test_unreadable_parameters_file_as_another_user(demo_template, shared_dir):
+    base = shared_dir
+    prefix, ws = _workspace_for_another_user(demo_template, base)
     (ws / "parameters.yaml").chmod(0o000)
     (ws / "results" / "selection").mkdir(parents=True, mode=0o777)  # writable: the parameters file is the problem
     (ws / "results" / "selection").chmod(0o777)
@@ -541,13 +547,8 @@ def test_unreadable_parameters_file_as_another_user(demo_template, shared_dir):
 
 def test_unreadable_inputs_and_unwritable_output_as_another_user(demo_template, shared_dir):
     """PermissionError anywhere is one line: a submission file (that submission invalid), an output folder (exit 2)."""
-    prefix = _as_other_user()
-    if prefix is None:
-        pytest.skip("running as root without setpriv: cannot drop to another uid")
     base = shared_dir
-    ws = _copy(demo_template, base)
-    for path in [ws, *ws.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    prefix, ws = _workspace_for_another_user(demo_template, base)
     (ws / "results").mkdir(mode=0o777)
     (ws / "results").chmod(0o777)
     five = ws / "submissions" / FIVE

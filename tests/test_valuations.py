@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from benchmark.baselines.data_oob import bootstrap_bags, data_oob, data_oob_orde
 from benchmark.baselines.small_logistic import fit_logistic, principal_coordinates
 from benchmark.baselines.tmc_shapley import (ValidationAccuracy, permutation_shapley, sampled_permutations,
                                              tmc_shapley, tmc_shapley_order)
+from conftest import exact_shapley
 
 
 def _tiny(seed: int, n: int, n_val: int = 30, dim: int = 4):
@@ -23,19 +23,6 @@ def _tiny(seed: int, n: int, n_val: int = 30, dim: int = 4):
     noisy = y.copy()
     noisy[rng.choice(n, max(1, n // 4), replace=False)] ^= 1
     return X, noisy, val_X, val_y
-
-
-def _exact_shapley(n: int, utility) -> np.ndarray:
-    """Shapley values by enumerating every subset: sum over S not containing i of |S|!(n-|S|-1)!/n! (U(S+i) - U(S))."""
-    values = np.zeros(n)
-    for i in range(n):
-        others = [j for j in range(n) if j != i]
-        for size in range(n):
-            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
-            for subset in itertools.combinations(others, size):
-                with_i = np.asarray(sorted(subset + (i,)))
-                values[i] += weight * (utility(with_i) - utility(np.asarray(subset, dtype=np.int64)))
-    return values
 
 
 class Memo:
@@ -53,19 +40,19 @@ class Memo:
 
 # --------------------------------------------------------------------------- TMC-Shapley
 @pytest.mark.parametrize("n,seed", [(3, 0), (5, 1), (6, 2)])
-def test_every_permutation_once_without_truncation_is_exact_shapley(n, seed):
+def test_every_permutation_once_without_truncation_isexact_shapley(n, seed):
     X, noisy, val_X, val_y = _tiny(seed, n)
     utility = Memo(ValidationAccuracy(X, noisy, val_X, val_y))
-    exact = _exact_shapley(n, utility)
+    exact = exact_shapley(n, utility)
     every = (np.asarray(p) for p in itertools.permutations(range(n)))
     np.testing.assert_allclose(permutation_shapley(n, utility, every, tolerance=0), exact, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("n,seed", [(7, 3), (8, 4)])
-def test_sampled_permutations_approach_exact_shapley(n, seed):
+def test_sampled_permutations_approachexact_shapley(n, seed):
     X, noisy, val_X, val_y = _tiny(seed, n)
     utility = Memo(ValidationAccuracy(X, noisy, val_X, val_y))
-    exact = _exact_shapley(n, utility)
+    exact = exact_shapley(n, utility)
     errors = {}
     for count in (20, 3000):
         estimate = permutation_shapley(n, utility, sampled_permutations(n, count, seed), tolerance=0)
