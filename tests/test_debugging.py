@@ -462,6 +462,62 @@ def test_dropping_the_rows_that_moved_keeps_the_hessian_bound():
     assert smallest >= np.exp(-t0) * (1 - ref.eps)
 
 
+def test_spectral_bound_is_an_upper_bound_of_the_norm():
+    """Schur's test bounds ||A||_2 from above for any matrix (signs, a zero row, a rank-one part),
+    and on the inverse Cholesky factor of a realistic Hessian it is far tighter than Frobenius."""
+    from benchmark.batched_logistic import _Reference, spectral_bound
+    from benchmark.sources.synthetic import LowRankEmbedding
+
+    rng = np.random.default_rng(11)
+    zero_row = rng.standard_normal((30, 30))
+    zero_row[4] = 0.0
+    cases = [rng.standard_normal((40, 40)), -np.abs(rng.standard_normal((25, 60))), zero_row,
+             np.outer(rng.random(50), rng.random(50)) * 1e3 + 1e-3 * rng.standard_normal((50, 50)),
+             np.linalg.inv(np.linalg.cholesky(np.cov(rng.standard_normal((80, 200))) + 1e-3 * np.eye(80)))]
+    for A in cases:
+        assert spectral_bound(A) >= np.linalg.norm(A, 2)
+    embedding = LowRankEmbedding(rng, 512)
+    X, _ = embedding.classes(rng, 300)
+    Zt = np.hstack([X.astype(np.float64), np.ones((300, 1))])
+    penalty = np.full(Zt.shape[1], 1.0 / 300)
+    penalty[-1] = 0.0
+    ref = _Reference(Zt, Zt[:5], rng.normal(0, 3, 300), penalty, 300)
+    assert np.linalg.norm(ref.L_inv, 2) <= ref.inv_norm < np.linalg.norm(ref.L_inv) / 2
+
+
+def test_lapack_and_blockwise_triangular_inverses_agree(monkeypatch):
+    import benchmark.batched_logistic as batched
+
+    rng = np.random.default_rng(12)
+    A = rng.standard_normal((1100, 1100))
+    L = np.linalg.cholesky(A @ A.T / 1100 + np.eye(1100))
+    assert len(L) >= batched.LAPACK_FROM
+    lapack = batched.lower_inverse(L)
+    monkeypatch.setattr(batched, "LAPACK_FROM", 10**9)
+    blockwise = batched.lower_inverse(L)
+    assert np.array_equal(np.triu(lapack, 1), np.zeros_like(L)) and lapack.flags.c_contiguous
+    np.testing.assert_allclose(lapack, blockwise, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lapack @ L, np.eye(1100), rtol=0, atol=1e-12)
+
+
+def test_curves_equal_the_naive_loop_through_lapack_inverses(monkeypatch):
+    """The LAPACK path (k >= 1024 in real runs) on a small problem: still the naive loop's curve."""
+    import benchmark.batched_logistic as batched
+    from benchmark.sources.synthetic import LowRankEmbedding
+
+    monkeypatch.setattr(batched, "LAPACK_FROM", 8)
+    rng = np.random.default_rng(13)
+    embedding = LowRankEmbedding(rng, 300, rank=32)
+    X, clean = embedding.classes(rng, 90)
+    tX, ty = embedding.classes(rng, 60)
+    X, tX = X.astype(np.float64), tX.astype(np.float64)
+    noisy = layout.flip_labels(clean, 0.3, rng)
+    order = rng.permutation(90)
+    evaluator = CleaningEvaluator(X, noisy, clean, tX, ty)
+    np.testing.assert_array_equal(evaluator.curve(order), naive_curve(X, noisy, clean, tX, ty, order))
+    assert evaluator.certificate.uncertain == 0
+
+
 def test_classifier_defaults_and_plain_checks_agree_with_sklearn(monkeypatch):
     """Settings are resolved and plain valid ones accepted without importing scikit-learn: the copy
     of its defaults must be the pinned version's, and the shortcut must answer as scikit-learn does."""
