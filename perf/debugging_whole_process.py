@@ -1,12 +1,13 @@
 """evaluate_debugging as a whole process (the CLI, imports included) vs the every-step scikit-learn loop.
 
-    .venv/bin/python perf/debugging_whole_process.py [--n 300] [--dim 2048] [--n-test 500] [--workdir build/whole]
+    .venv/bin/python perf/debugging_whole_process.py [--n 300] [--dim 2048] [--n-test 500] [--data-ids 2]
+        [--n-jobs 1] [--naive-sample K] [--workdir build/whole]
 
-Writes a workspace with two data_ids (hyphenated, like DataPerf's) of realistic
+Writes a workspace with two data_ids (hyphenated, like DataPerf's; ``--data-ids 1`` for one) of realistic
 low-rank embeddings (the synthetic source's :class:`LowRankEmbedding`: decaying
 spectrum plus noise; 30% flipped labels), three random inspection orders each,
 then in one invocation: times ``python -m benchmark evaluate_debugging`` in a
-fresh process (BLAS limited to one thread), runs the naive loop (one scikit-learn
+fresh process (BLAS limited to one thread; ``--n-jobs`` worker processes), runs the naive loop (one scikit-learn
 fit per step, raw embeddings, one BLAS thread) on the same files, and prints both
 times, the ratio, and whether every curve in curves.csv equals the naive loop's.
 ``--naive-sample K`` fits only K steps per order, evenly spaced along it, compares
@@ -37,11 +38,12 @@ DATA_IDS = ("01g317-flipped", "02h144-flipped")
 METHODS = ("random_a", "random_b", "random_c")
 
 
-def write_workspace(root: Path, n: int, dim: int, n_test: int) -> dict[str, dict]:
+def write_workspace(root: Path, n: int, dim: int, n_test: int, data_ids: tuple[str, ...], n_jobs: int
+                    ) -> dict[str, dict]:
     data, subs = root / "data" / "debugging", root / "submissions" / "debugging"
     problems: dict[str, dict] = {}
     specs = {}
-    for d, data_id in enumerate(DATA_IDS):
+    for d, data_id in enumerate(data_ids):
         rng = np.random.default_rng([2026, d])
         embedding = LowRankEmbedding(rng, dim)
         X, clean = embedding.classes(rng, n)
@@ -61,7 +63,7 @@ def write_workspace(root: Path, n: int, dim: int, n_test: int) -> dict[str, dict
                              "tX": tX.astype(np.float64), "ty": ty, "orders": orders}
     params = {"download": {"source": "synthetic"},
               "debugging": {"classifier": dict(DEFAULT_CLASSIFIER), "data_ids": specs},
-              "execution": {"n_jobs": 1}}
+              "execution": {"n_jobs": n_jobs}}
     (root / "parameters.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return problems
 
@@ -80,18 +82,21 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--n-test", type=int, default=500)
     parser.add_argument("--workdir", default=str(ROOT / "build" / "whole"))
+    parser.add_argument("--data-ids", type=int, default=2, choices=(1, 2), help="how many data_ids to write")
+    parser.add_argument("--n-jobs", type=int, default=1, help="execution.n_jobs of the evaluation")
     parser.add_argument("--naive-sample", type=int, default=0, help="naive steps timed per order (0: all)")
     args = parser.parse_args()
     root = Path(args.workdir)
-    problems = write_workspace(root, args.n, args.dim, args.n_test)
+    problems = write_workspace(root, args.n, args.dim, args.n_test, DATA_IDS[: args.data_ids], args.n_jobs)
     one_thread = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     output = root / "results" / "debugging"
     command = [sys.executable, "-m", "benchmark", "evaluate_debugging", f"--data_path={root / 'data'}",
                f"--submission_path={root / 'submissions' / 'debugging'}",
                f"--parameters_file={root / 'parameters.yaml'}", f"--output_path={output}"]
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=one_thread, check=True, stderr=subprocess.DEVNULL)
+    finished = subprocess.run(command, cwd=ROOT, env=one_thread, check=True, stderr=subprocess.PIPE, text=True)
     fast_s = time.perf_counter() - start
+    certificate = [line for line in finished.stderr.splitlines() if "test predictions certified" in line]
     written = read_curves(output / "curves.csv")
 
     from threadpoolctl import threadpool_limits
@@ -119,9 +124,11 @@ def main() -> None:
     if fits < total_fits:
         naive_s, mark = naive_s / fits * total_fits, " (est.)"
     cond = [condition_number(p["X"]) for p in problems.values()]
-    print(f"{len(DATA_IDS)} data_ids x {len(METHODS)} orders, N={args.n}, {args.dim}-d, {args.n_test} test rows, "
+    print(f"{len(problems)} data_ids x {len(METHODS)} orders, N={args.n}, {args.dim}-d, {args.n_test} test rows, "
           f"condition numbers {', '.join(f'{c:.0f}' for c in cond)}; load average {os.getloadavg()[0]:.1f}")
-    print(f"evaluate_debugging (whole process): {fast_s:8.2f} s")
+    print(f"evaluate_debugging (whole process, n_jobs {args.n_jobs}): {fast_s:8.2f} s")
+    for line in certificate:
+        print(f"  {line}")
     print(f"naive loop, {total_fits} sklearn fits: {naive_s:8.2f} s{mark}   ({fits} fits run)")
     what = "at the sampled steps" if args.naive_sample else "everywhere"
     print(f"ratio {naive_s / fast_s:.1f}x   curves identical {what}: {identical}")

@@ -119,6 +119,10 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
                 clean_correct[data_id] = evaluator.clean_correctness
                 before_acc, clean_acc = float(evaluator.curve([])[0]), evaluator.clean_accuracy
                 fits = evaluator.fits
+                c = evaluator.certificate
+                log.info("%s: %d label states fitted; %d of %d test predictions certified, %d decided by "
+                         "scikit-learn (%d states)", data_id, fits, c.certified_first + c.refined, c.predictions,
+                         c.uncertain, c.uncertain_states)
             summaries[data_id] = DataIdSummary(
                 n_train=len(data.train.y),
                 n_mislabeled=int(data.mislabeled.sum()),
