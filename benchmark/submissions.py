@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .csvrows import CsvProblem, records
 from .errors import InputError, excerpt
@@ -356,6 +355,8 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
 # --------------------------------------------------------------------------- writing
 def write_training_set(folder: Path, task: str, ids: Sequence[str], labels: np.ndarray) -> Path:
     """``<folder>/<task>.csv`` with header ImageID,Confidence."""
+    import pandas as pd  # here only: evaluations never write training sets, nor pay for the import
+
     path = folder / training_set_file(task)
     frame = pd.DataFrame({"ImageID": list(ids), "Confidence": np.asarray(labels, dtype=np.int64)})
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))

@@ -96,7 +96,8 @@ def main() -> None:
     start = time.perf_counter()
     finished = subprocess.run(command, cwd=ROOT, env=one_thread, check=True, stderr=subprocess.PIPE, text=True)
     fast_s = time.perf_counter() - start
-    certificate = [line for line in finished.stderr.splitlines() if "test predictions certified" in line]
+    certificate = [line[line.index("INFO"):] for line in finished.stderr.splitlines()
+                   if "test predictions certified" in line]     # (past tqdm's control characters)
     written = read_curves(output / "curves.csv")
 
     from threadpoolctl import threadpool_limits

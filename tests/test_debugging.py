@@ -462,6 +462,69 @@ def test_dropping_the_rows_that_moved_keeps_the_hessian_bound():
     assert smallest >= np.exp(-t0) * (1 - ref.eps)
 
 
+def test_arrow_numbers_equal_to_numpy():
+    """Read through the buffers (no pandas import): sliced, chunked, boolean and empty arrays alike."""
+    import pyarrow as pa
+
+    from benchmark.embeddings import arrow_numbers
+
+    bools = pa.array([True, False, True, True, False, False, True, False, True, True])
+    cases = [pa.array([3, -1, 7], pa.int64()), pa.array([1.5, 2.5, 3.5, 4.5], pa.float32()).slice(1, 2),
+             bools, bools.slice(3, 6), pa.chunked_array([bools.slice(1, 4), bools.slice(6)]),
+             pa.chunked_array([pa.array([1, 0], pa.int8()), pa.array([1], pa.int8())]),
+             pa.array([], pa.float64()), pa.chunked_array([], pa.int32()), pa.chunked_array([], pa.bool_())]
+    for array in cases:
+        got = arrow_numbers(array)
+        expected = array.to_numpy() if isinstance(array, pa.ChunkedArray) else array.to_numpy(zero_copy_only=False)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def test_labels_of_every_stored_type_read_alike():
+    import pyarrow as pa
+
+    from benchmark.errors import ResourceError
+    from benchmark.resources import binary_labels
+
+    expected = [1, 0, 1]
+    for values in (pa.array([True, False, True]), pa.array([1, 0, 1], pa.int8()), pa.array([1.0, 0.0, 1.0]),
+                   pa.array(["1", "0", "1"]), pa.chunked_array([pa.array([5, 1, 0, 1]).slice(1)]),
+                   np.array([" 1", "0 ", "1"], dtype=object)):
+        assert binary_labels(values, "f", "label").tolist() == expected
+    for values, problem in ((pa.array([1, None, 0]), "missing labels"), (np.array([1.0, np.nan]), "missing labels"),
+                            (pa.array([0, 2, 1]), "row 1 has label 2"), (pa.array(["0", "yes"]), "row 1 has label")):
+        with pytest.raises(ResourceError, match=problem):
+            binary_labels(values, "f", "label")
+    with pytest.raises(ResourceError, match=r"f:5: column 'label' has label '2', expected 0 or 1"):
+        binary_labels(np.array(["0", "2"], dtype=object), "f", "label", lines=np.array([2, 5]))
+
+
+def test_a_debugging_evaluation_imports_neither_pandas_nor_the_fallbacks(tmp_path):
+    """The whole CLI run, certified: pandas (0.2 s, which pyarrow's to_numpy and read_table would
+    import), scikit-learn, SciPy and joblib stay unimported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    files = DebugFiles(tmp_path, n=60, d=200)
+    for data_id in files.data:
+        files.submit(data_id, "mine", np.random.default_rng(1).permutation(files.n))
+    code = f"""
+import runpy, sys
+sys.argv = ["benchmark", "evaluate_debugging", "--data_path={tmp_path / 'data'}", "--submission_path={files.subs}",
+            "--parameters_file={files.params_file}", "--output_path={tmp_path / 'results'}"]
+try:
+    runpy.run_module("benchmark", run_name="__main__")
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(*sorted(m for m in ("pandas", "sklearn", "scipy", "joblib", "pyarrow.dataset") if m in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert "0 decided by scikit-learn" in done.stderr
+    assert done.stdout.split() == []
+    assert files.results()["submissions"]["mine"]["valid"]
+
+
 def test_spectral_bound_is_an_upper_bound_of_the_norm():
     """Schur's test bounds ||A||_2 from above for any matrix (signs, a zero row, a rank-one part),
     and on the inverse Cholesky factor of a realistic Hessian it is far tighter than Frobenius."""
