@@ -84,6 +84,7 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
     correctness: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {s.method: {} for s in inputs.found.submissions}
     clean_correct: dict[str, np.ndarray] = {}
     backend = backend_for(params)
+    certified: list[str] = []    # logged once the progress bars are done
     try:
         for data_id, data in tqdm(inputs.datasets.items(), desc="data_ids", unit="data_id", disable=not progress):
             orders: dict[str, Ordering] = {}
@@ -120,9 +121,9 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
                 before_acc, clean_acc = float(evaluator.curve([])[0]), evaluator.clean_accuracy
                 fits = evaluator.fits
                 c = evaluator.certificate
-                log.info("%s: %d label states fitted; %d of %d test predictions certified, %d decided by "
-                         "scikit-learn (%d states)", data_id, fits, c.certified_first + c.refined, c.predictions,
-                         c.uncertain, c.uncertain_states)
+                certified.append(f"{data_id}: {fits} label states fitted; {c.certified_first + c.refined} of "
+                                 f"{c.predictions} test predictions certified, {c.uncertain} decided by "
+                                 f"scikit-learn ({c.uncertain_states} states)")
             summaries[data_id] = DataIdSummary(
                 n_train=len(data.train.y),
                 n_mislabeled=int(data.mislabeled.sum()),
@@ -134,6 +135,8 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
             )
     finally:
         backend.close()
+    for line in certified:
+        log.info("%s", line)
     return DebuggingScores(parts, summaries, curves, correctness,
                            test_labels={d: data.test.y for d, data in inputs.datasets.items()},
                            clean_correct=clean_correct)
