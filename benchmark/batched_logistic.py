@@ -141,7 +141,9 @@ def spectral_bound(A: np.ndarray, iterations: int = 8) -> float:
 class _Reference:
     """The factorized Hessian at one point, and the bounds the certificate needs from it."""
 
-    def __init__(self, Zt: np.ndarray, test_Zt: np.ndarray, margins: np.ndarray, penalty: np.ndarray, n: int):
+    def __init__(self, Zt: np.ndarray, test_Zt: np.ndarray, margins: np.ndarray, penalty: np.ndarray, n: int,
+                 *, row_norms: np.ndarray | None = None, test_row_norms: np.ndarray | None = None):
+        """``row_norms``, ``test_row_norms``: the rows' 2-norms of Zt and test_Zt, if the caller has them."""
         curvature = np.exp(-np.abs(margins))
         curvature = curvature / (1.0 + curvature) ** 2 / n   # sigma'(m) / n
         scaled = Zt * np.sqrt(curvature)[:, None]
@@ -158,13 +160,16 @@ class _Reference:
         self.eps = (n + k + 4) * EPS * (float(np.einsum("ij,ij->", scaled, scaled)) + float(penalty.max())
                                         + float(np.einsum("ij,ij->", L, L))) * self.inv_norm ** 2
         # ||z_i||_{H^-1} <= ||L^-1|| ||z_i||, and <= 1/sqrt(curvature_i) since H >= curvature_i z_i z_i^T
-        row_norms = np.sqrt(np.einsum("ij,ij->i", Zt, Zt))
+        if row_norms is None:
+            row_norms = np.sqrt(np.einsum("ij,ij->i", Zt, Zt))
+        if test_row_norms is None:
+            test_row_norms = np.linalg.norm(test_Zt, axis=1)
         crude = np.minimum(self.inv_norm * row_norms, 1.0 / np.sqrt(curvature * max(1.0 - self.eps, 1e-300)))
         self.rho = float(crude.max()) * (1 + 1e-6)     # until sharpened
         self._Zt = Zt
         self.rho_exact = False
         self._test_Zt = test_Zt
-        self.test_crude = self.inv_norm * np.linalg.norm(test_Zt, axis=1)  # >= ||x_t||_{H_ref^-1}
+        self.test_crude = self.inv_norm * test_row_norms   # >= ||x_t||_{H_ref^-1}
         self._test_exact = self.test_crude.copy()
         self._sharpened = np.zeros(len(test_Zt), dtype=bool)
 
@@ -176,8 +181,9 @@ class _Reference:
             self._Y = Y
             self.rho_exact = True
 
-    def distance(self, M: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    def distance(self, M: np.ndarray, nu: np.ndarray, moved: np.ndarray | None = None) -> np.ndarray:
         """Per column of training margins M (n, B), the t0 of the bound: how far the point is from here.
+        (``moved``: |M - these margins|, if the caller has it.)
 
         Plainly the largest margin change. A flipped label moves its own row's margin
         by ~10 on isotropic embeddings (e^10 would ruin the bound), so the few rows J
@@ -186,7 +192,8 @@ class _Reference:
         of H_ref, and only the other rows' changes count: t0 = (the largest change
         outside J) - log(1 - gamma). The best J among the top rows is used.
         """
-        moved = np.abs(M - self.margins[:, None])
+        if moved is None:
+            moved = np.abs(M - self.margins[:, None])
         t0 = moved.max(axis=0)
         # worth trying where the plain bound fails although the gradient is small
         with np.errstate(over="ignore"):
@@ -380,10 +387,11 @@ class _Solver:
         self.Zt, self.test_Zt, self.penalty, self.n, self.lam = Zt, test_Zt, penalty, n, lam
         self.k = Zt.shape[1]
         self.test_row_norms = np.linalg.norm(test_Zt, axis=1)
-        self.Zt_frobenius = float(np.linalg.norm(Zt))
         self.row_norms_squared = np.einsum("ij,ij->i", Zt, Zt)
-        self.mean_row_norm = float(np.sqrt(self.row_norms_squared).mean())
-        self.max_row_norm = float(np.sqrt(self.row_norms_squared).max())
+        self.row_norms = np.sqrt(self.row_norms_squared)
+        self.Zt_frobenius = float(np.sqrt(self.row_norms_squared.sum()))
+        self.mean_row_norm = float(self.row_norms.mean())
+        self.max_row_norm = float(self.row_norms.max())
         self.predicted = np.zeros((S, len(test_Zt)), dtype=bool)
         self.uncertain = np.zeros((S, len(test_Zt)), dtype=bool)
         self.stats = CertificateStats(states=S, predictions=S * len(test_Zt))
@@ -391,7 +399,8 @@ class _Solver:
 
     def _factorize(self, margins: np.ndarray) -> _Reference:
         self.stats.factorizations += 1
-        return _Reference(self.Zt, self.test_Zt, margins, self.penalty, self.n)
+        return _Reference(self.Zt, self.test_Zt, margins, self.penalty, self.n,
+                          row_norms=self.row_norms, test_row_norms=self.test_row_norms)
 
     def _give_up(self, i: int, theta: np.ndarray) -> None:
         """Nothing certified for state i: all its predictions go to the caller's scikit-learn fit."""
@@ -458,28 +467,30 @@ class _Solver:
             plain_margin_rounding = 0.25 / n * self.Zt_frobenius ** 2 * slack[a]       # (sigma' <= 1/4)
             V = np.empty((k, len(a)))                               # L^-1 grad for the reference of V_ref
             V_ref = np.full(len(a), -1)
+            nus = np.empty(len(a))                                  # ||V||, as V
             check = np.ones(len(a), dtype=bool)                    # columns to check against self.ref
             while check.any():
                 ref, sub = self.ref, np.flatnonzero(check)
                 c_idx = a[sub]
                 V[:, sub] = ref.L_inv @ grad[:, sub]
                 V_ref[sub] = stats.factorizations
-                nu = np.sqrt(np.einsum("ij,ij->j", V[:, sub], V[:, sub]))
+                nu = nus[sub] = np.sqrt(np.einsum("ij,ij->j", V[:, sub], V[:, sub]))
                 # t0 may be larger by the margins' own error (at most max ||z_i|| slack)
                 error = self.max_row_norm * slack[c_idx]
-                shift = np.abs(M[:, c_idx] - ref.margins[:, None]).max(axis=0) + error
+                changes = np.abs(M[:, c_idx] - ref.margins[:, None])
+                shift = changes.max(axis=0) + error
                 with np.errstate(over="ignore"):
-                    moved = np.exp(shift) / max(1.0 - ref.eps, 1e-300)
+                    curvature_ratio = np.exp(shift) / max(1.0 - ref.eps, 1e-300)
                 nu_true = nu + ref.inv_norm * (grad_rounding[sub] + np.minimum(
-                    np.sqrt(moved) * margin_rounding[sub] / ref.inv_norm, plain_margin_rounding[sub]))
-                t0 = ref.distance(M[:, c_idx], nu_true) + error
+                    np.sqrt(curvature_ratio) * margin_rounding[sub] / ref.inv_norm, plain_margin_rounding[sub]))
+                t0 = ref.distance(M[:, c_idx], nu_true, changes) + error
                 # no further step can help once rounding dominates the gradient (or the steps run out)
                 stalled = (nu <= 2.0 * (nu_true - nu)) | (step == MAX_STEPS) | (halvings[c_idx] > 30)
                 with np.errstate(over="ignore"):
                     growth = ref.rho * nu_true * np.exp(t0) / max(1.0 - ref.eps, 1e-300)
                     if ((growth >= 1.0) & stalled).any() and not ref.rho_exact:
                         ref.sharpen_rho()                           # the crude rho (or t0) is what stands in the way
-                        t0 = ref.distance(M[:, c_idx], nu_true) + error
+                        t0 = ref.distance(M[:, c_idx], nu_true, changes) + error
                         growth = ref.rho * nu_true * np.exp(t0) / max(1.0 - ref.eps, 1e-300)
                 usable = (growth < 1.0) & (ref.eps < 0.5)
                 # a stalled column is finished once its bound is taken at its own point (t0 near 0:
@@ -504,12 +515,12 @@ class _Solver:
             if not active.any():
                 break
             go = active[a]
-            a, loss, z, grad, V, V_ref = a[go], loss[go], z[:, go], grad[:, go], V[:, go], V_ref[go]
+            a, loss, z, grad, V, V_ref, nu = a[go], loss[go], z[:, go], grad[:, go], V[:, go], V_ref[go], nus[go]
             ref = self.ref
             stale = V_ref != stats.factorizations                   # checked against an earlier reference
             if stale.any():
                 V[:, stale] = ref.L_inv @ grad[:, stale]
-            nu = np.sqrt(np.einsum("ij,ij->j", V, V))
+                nu[stale] = np.sqrt(np.einsum("ij,ij->j", V[:, stale], V[:, stale]))
             if len(a):
                 rate = float(np.median(nu / last_nu[a]))
                 # most columns contract too slowly, or will not converge in the steps left at this rate
