@@ -39,15 +39,19 @@ def run_cli(*args: str) -> int:
     return main(list(args))
 
 
-@pytest.fixture
-def demo_workspace(tmp_path: Path) -> Path:
-    """A workspace with the default parameters and the demo data downloaded."""
-    ws = tmp_path / "workspace"
+def download_demo(ws: Path) -> Path:
+    """Make ``ws`` a workspace with the default parameters and the demo data downloaded."""
     ws.mkdir()
     shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
     assert run_cli("download", f"--parameters_file={ws}/parameters.yaml", f"--output_path={ws}/data",
                    f"--submission_path={ws}/submissions") == 0
     return ws
+
+
+@pytest.fixture
+def demo_workspace(tmp_path: Path) -> Path:
+    """A workspace with the default parameters and the demo data downloaded."""
+    return download_demo(tmp_path / "workspace")
 
 
 class SelectionData:

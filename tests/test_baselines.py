@@ -28,7 +28,7 @@ from benchmark.resources import CandidatePool
 from benchmark.sources import layout
 from benchmark.sources.lowrank import LowRankSpace, two_classes
 from benchmark.tasks import TASKS
-from conftest import ROOT, exact_shapley, run_cli
+from conftest import ROOT, download_demo, exact_shapley, run_cli
 
 
 
@@ -143,12 +143,7 @@ def lowrank_workspace(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory) -> Path:
-    ws = tmp_path_factory.mktemp("baselines") / "demo"
-    ws.mkdir()
-    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
-    assert run_cli("download", f"--parameters_file={ws}/parameters.yaml", f"--output_path={ws}/data",
-                   f"--submission_path={ws}/submissions") == 0
-    return ws
+    return download_demo(tmp_path_factory.mktemp("baselines") / "demo")
 
 
 def _hide_answers(ws: Path, params_file: Path) -> None:

@@ -27,7 +27,7 @@ from benchmark import cli
 from benchmark.errors import InputError, excerpt
 from benchmark.parameters import load_parameters
 from benchmark.sources import layout
-from conftest import ROOT, SelectionData, run_cli
+from conftest import ROOT, SelectionData, download_demo, run_cli
 
 PYTHON = sys.executable
 
@@ -36,12 +36,7 @@ PYTHON = sys.executable
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory) -> Path:
     """The demo workspace, downloaded once per module (copied by each case)."""
-    ws = tmp_path_factory.mktemp("demo") / "workspace"
-    ws.mkdir()
-    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
-    assert run_cli("download", f"--parameters_file={ws}/parameters.yaml", f"--output_path={ws}/data",
-                   f"--submission_path={ws}/submissions") == 0
-    return ws
+    return download_demo(tmp_path_factory.mktemp("demo") / "workspace")
 
 
 def _copy(template: Path, tmp_path: Path) -> Path:

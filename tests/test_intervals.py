@@ -9,7 +9,7 @@ import yaml
 
 from benchmark import bootstrap
 from benchmark.results import CI_SUFFIX, dump_yaml, read_results
-from conftest import run_cli
+from conftest import download_demo, run_cli
 
 
 def evaluate(ws: Path, params_file: Path, out: Path) -> None:
@@ -35,14 +35,7 @@ def without_intervals(doc: dict) -> dict:
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
     """The demo with its baselines and one invalid submission per benchmark, evaluated with the bootstrap on and off."""
-    import shutil
-
-    from conftest import ROOT
-    ws = tmp_path_factory.mktemp("intervals") / "workspace"
-    ws.mkdir()
-    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
-    assert run_cli("download", f"--parameters_file={ws}/parameters.yaml", f"--output_path={ws}/data",
-                   f"--submission_path={ws}/submissions") == 0
+    ws = download_demo(tmp_path_factory.mktemp("intervals") / "workspace")
     for task, kind in (("select_baselines", "selection"), ("debug_baselines", "debugging")):
         assert run_cli(task, f"--data_path={ws}/data", f"--parameters_file={ws}/parameters.yaml",
                        f"--submission_path={ws}/submissions/{kind}") == 0
