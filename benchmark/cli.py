@@ -19,7 +19,7 @@ from typing import Sequence
 from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError
 from .logs import log, setup
 from .tasks import STRICT_ENV, TASKS, strict_from_environment, strict_mode
-from .workspace_paths import require_input_folders, require_writable_outputs
+from .workspace.access import require_input_folders, require_writable_outputs
 
 
 class Stopped(KeyboardInterrupt):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .relative_paths import shown
+from .logs import shown
 
 # Exit codes of every task (README, "Errors and exit codes").
 EXIT_OK = 0  # every submission scored

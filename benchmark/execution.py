@@ -11,15 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import InputError
-
-if TYPE_CHECKING:
-    from .parameters import Parameters
 
 
 class Backend(Protocol):
@@ -154,7 +151,15 @@ def make_backend(n_jobs: int = 1, scheduler: str | None = None, retries: int = 3
     return LocalBackend(n_jobs)
 
 
-def backend_for(params: "Parameters") -> Backend:
+class ExecutionSettings(Protocol):
+    """What a backend is made from: parameters.yaml's ``execution`` section (formats.parameters.ExecutionParams)."""
+
+    n_jobs: int
+    scheduler: str | None
+    retries: int
+    connect_timeout_s: float
+
+
+def backend_for(execution: ExecutionSettings) -> Backend:
     """The backend named by parameters.yaml's ``execution`` section."""
-    e = params.execution
-    return make_backend(e.n_jobs, e.scheduler, e.retries, e.connect_timeout_s)
+    return make_backend(execution.n_jobs, execution.scheduler, execution.retries, execution.connect_timeout_s)

@@ -1,7 +1,20 @@
-"""Logging to stderr; machine-readable results go to files, never to the log."""
+"""What a person reads: the log on stderr, and paths named the way the person named them.
+
+Machine-readable results go to files, never to the log. A container sees its inputs under
+mount points (``/mlcube_io1/...``), a local run under the workspace: everything written to logs
+and result files names a path relative to the task parameter folder that holds it
+(``mine/Five.csv:12`` under ``submission_path``), so container and local runs write the same
+bytes. Tasks run inside :func:`mounted_roots` (see ``benchmark.tasks.Task.call``); outside it,
+paths are shown as given.
+"""
 from __future__ import annotations
 
 import logging
+import os
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Iterator
 
 log = logging.getLogger("benchmark")
 
@@ -13,3 +26,48 @@ def setup(verbose: bool = False) -> None:
         log.addHandler(handler)
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
     log.propagate = True  # tests and embedding applications can still capture records
+
+
+_ROOTS: ContextVar[tuple[tuple[Path, str], ...]] = ContextVar("mounted_roots", default=())
+_PARAMS: ContextVar[dict[Path, str]] = ContextVar("parameter_paths", default={})
+
+
+@contextmanager
+def mounted_roots(folders: dict[str, str | Path], files: dict[str, str | Path] | None = None) -> Iterator[None]:
+    """Within this block, :func:`shown` names paths relative to these task parameters' folders.
+
+    ``folders``: directory parameters (name -> path); ``files``: file parameters, whose
+    containing folder is the root (so ``parameters.yaml`` is shown by its name).
+    """
+    roots = [(Path(os.path.abspath(path)), name) for name, path in folders.items()]
+    roots += [(Path(os.path.abspath(path)).parent, name) for name, path in (files or {}).items()]
+    roots.sort(key=lambda root: len(root[0].parts), reverse=True)  # the deepest folder that holds a path wins
+    exact = {Path(os.path.abspath(path)): name for name, path in folders.items()}
+    exact.update({Path(os.path.abspath(path)): "" for path in (files or {}).values()})
+    tokens = _ROOTS.set(tuple(roots)), _PARAMS.set(exact)
+    try:
+        yield
+    finally:
+        _ROOTS.reset(tokens[0])
+        _PARAMS.reset(tokens[1])
+
+
+def shown(path: str | Path) -> str:
+    """``path`` relative to the task parameter folder that holds it.
+
+    A folder parameter's own path is shown as ``name (path as given)`` and a file parameter
+    (parameters.yaml) as given: what the caller named is shown the way they named it.
+    """
+    roots = _ROOTS.get()
+    if not roots:
+        return str(path)
+    absolute = Path(os.path.abspath(path))
+    if absolute in _PARAMS.get():
+        name = _PARAMS.get()[absolute]
+        return f"{name} ({path})" if name else str(path)  # a file parameter: as given
+    for root, name in roots:
+        if absolute == root:
+            return name
+        if absolute.is_relative_to(root):
+            return absolute.relative_to(root).as_posix()
+    return str(path)

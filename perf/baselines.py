@@ -29,15 +29,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.baselines import debugging_methods as dbg  # noqa: E402
-from benchmark.baselines import selection_methods as sel  # noqa: E402
-from benchmark.baselines.propagation import propagation_baseline  # noqa: E402
-from benchmark.baselines.selftrain import selftrain_fps_baseline  # noqa: E402
+from benchmark.formats.parameters import load_parameters  # noqa: E402
+from benchmark.formats.resources import CandidatePool  # noqa: E402
+from benchmark.formats.results import to_document  # noqa: E402
+from benchmark.formats.submissions import write_ordering, write_training_set  # noqa: E402
 from benchmark.logs import setup  # noqa: E402
-from benchmark.parameters import load_parameters  # noqa: E402
-from benchmark.resources import CandidatePool  # noqa: E402
-from benchmark.results import to_document  # noqa: E402
-from benchmark.submissions import write_ordering, write_training_set  # noqa: E402
+from benchmark.methods import debugging as dbg  # noqa: E402
+from benchmark.methods import selection as sel  # noqa: E402
+from benchmark.methods.propagation import propagation_baseline  # noqa: E402
+from benchmark.methods.selftrain import selftrain_fps_baseline  # noqa: E402
 from benchmark.tasks import TASKS  # noqa: E402
 from benchmark.tasks.evaluate_debugging import evaluate as evaluate_debugging  # noqa: E402
 from benchmark.tasks.evaluate_selection import evaluate as evaluate_selection  # noqa: E402

@@ -30,12 +30,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmark.formats.parameters import BootstrapParams, load_parameters  # noqa: E402
+from benchmark.formats.resources import CandidatePool, load_debugging_data  # noqa: E402
+from benchmark.formats.submissions import write_ordering, write_training_set  # noqa: E402
 from benchmark.logs import setup  # noqa: E402
-from benchmark.parameters import BootstrapParams, load_parameters  # noqa: E402
-from benchmark.resources import CandidatePool, load_debugging_data  # noqa: E402
-from benchmark.submissions import write_ordering, write_training_set  # noqa: E402
-from benchmark.tasks import TASKS  # noqa: E402
-from benchmark.tasks import evaluate_debugging, evaluate_selection  # noqa: E402
+from benchmark.tasks import (  # noqa: E402
+    TASKS,  # noqa: E402
+    evaluate_debugging,
+    evaluate_selection,
+)
 
 sys.path.insert(0, str(ROOT / "perf"))
 from baselines import synthetic_parameters  # noqa: E402
@@ -118,7 +121,7 @@ def main() -> None:
                               f"submissions ({fits} fits)", gather_s + score_s + build_off_s, build_on_s - build_off_s))
 
     print(f"bootstrap with {args.resamples} resamples (workspace {workdir})")
-    print(f"| benchmark | size | evaluation s | bootstrap s | bootstrap / evaluation |")
+    print("| benchmark | size | evaluation s | bootstrap s | bootstrap / evaluation |")
     print("|---|---|---|---|---|")
     for name, size, evaluation, cost in rows:
         print(f"| {name} | {size} | {evaluation:.2f} | {cost:.3f} | {cost / evaluation:.1%} |")

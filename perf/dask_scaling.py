@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmark.cli import main as cli  # noqa: E402
-from benchmark.submissions import write_ordering  # noqa: E402
+from benchmark.formats.submissions import write_ordering  # noqa: E402
 
 
 def main() -> None:

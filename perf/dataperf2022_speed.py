@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import torch  # noqa: E402
-
-from benchmark import dataperf2022 as dp  # noqa: E402
 from test_dataperf2022 import low_rank_problem, transcribed_accuracy, transcribed_fit  # noqa: E402
+
+from benchmark.scoring.debugging import dataperf2022 as dp  # noqa: E402
 
 
 def direct_accuracy(X, labels, test_X, test_y, models=None) -> float:

@@ -27,10 +27,10 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark.debugging import DEFAULT_CLASSIFIER, CleaningEvaluator, naive_curve  # noqa: E402
 from benchmark.execution import LocalBackend  # noqa: E402
-from benchmark.sources.synthetic import LowRankEmbedding, condition_number, two_gaussian_classes  # noqa: E402
+from benchmark.scoring.debugging.corrected import DEFAULT_CLASSIFIER, CleaningEvaluator, naive_curve  # noqa: E402
 from benchmark.sources.layout import flip_labels  # noqa: E402
+from benchmark.sources.synthetic import LowRankEmbedding, condition_number, two_gaussian_classes  # noqa: E402
 
 
 def problem(geometry: str, n: int, dim: int, n_test: int, seed: int):

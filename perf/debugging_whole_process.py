@@ -30,10 +30,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.debugging import DEFAULT_CLASSIFIER, fit_accuracy, naive_curve  # noqa: E402
+from benchmark.formats.submissions import write_ordering  # noqa: E402
+from benchmark.scoring.debugging.corrected import DEFAULT_CLASSIFIER, fit_accuracy, naive_curve  # noqa: E402
 from benchmark.sources import layout  # noqa: E402
 from benchmark.sources.synthetic import LowRankEmbedding, condition_number  # noqa: E402
-from benchmark.submissions import write_ordering  # noqa: E402
 
 DATA_IDS = ("01g317-flipped", "02h144-flipped")
 METHODS = ("random_a", "random_b", "random_c")

@@ -77,8 +77,8 @@ def parameters(rows: int, parts: int) -> dict:
 
 
 def prepare(work: Path, rows: int, parts: int) -> Path:
+    from benchmark.formats.submissions import write_training_set
     from benchmark.sources import layout
-    from benchmark.submissions import write_training_set
 
     params = parameters(rows, parts)
     params_file = work / "parameters.yaml"

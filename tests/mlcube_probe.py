@@ -7,11 +7,12 @@ parameters, ``-Pkey=value`` settings) and parsed by mlcube's own parser."""
 import json
 import sys
 
+from mlcube_docker.docker_run import DockerRun
+from omegaconf import OmegaConf
+
 from mlcube.config import MLCubeConfig
 from mlcube.parser import CliParser
 from mlcube.shell import Shell
-from mlcube_docker.docker_run import DockerRun
-from omegaconf import OmegaConf
 
 mlcube_file, workspace, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
 mlcube_args, task_args = CliParser.parse_extra_arg(extra, {"workspace": workspace})

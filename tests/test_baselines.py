@@ -17,19 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT, download_demo, exact_shapley, run_cli
 
-from benchmark.baselines import debugging_methods as dbg_baselines
-from benchmark.baselines import selection_methods as sel_baselines
-from benchmark.baselines.knn_shapley import knn_shapley, knn_shapley_order
-from benchmark.baselines.streaming import HashSample, TopK, scan_pool
-from benchmark.baselines.timing import PIN_ENV, TIME_RESOLUTION_S, reported_seconds, round_up
-from benchmark.parameters import load_parameters
-from benchmark.resources import CandidatePool
+from benchmark.formats.parameters import load_parameters
+from benchmark.formats.resources import CandidatePool
+from benchmark.methods import debugging as dbg_baselines
+from benchmark.methods import selection as sel_baselines
+from benchmark.methods.knn_shapley import knn_shapley, knn_shapley_order
+from benchmark.methods.streaming import HashSample, TopK, scan_pool
+from benchmark.methods.timing import PIN_ENV, TIME_RESOLUTION_S, reported_seconds, round_up
 from benchmark.sources import layout
 from benchmark.sources.lowrank import LowRankSpace, two_classes
 from benchmark.tasks import TASKS
-from conftest import ROOT, download_demo, exact_shapley, run_cli
-
 
 
 # --------------------------------------------------------------------------- KNN-Shapley

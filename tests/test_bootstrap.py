@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from benchmark import bootstrap
-from benchmark.debugging import score_curve
+from benchmark.scoring import bootstrap
+from benchmark.scoring.debugging.corrected import score_curve
 
 SEED = 7
 B = 200
@@ -213,7 +213,7 @@ def test_debugging_shapes_are_checked():
 
 def test_debugging_from_the_evaluator_equals_refitting_on_each_resampled_test_set():
     """No refit needed: the fitted states' correctness bits give what a fresh evaluation on the resampled rows gives."""
-    from benchmark.debugging import CleaningEvaluator
+    from benchmark.scoring.debugging.corrected import CleaningEvaluator
     rng = np.random.default_rng(5)
     n_train, n_test, dim = 24, 40, 6
     direction = rng.standard_normal(dim)

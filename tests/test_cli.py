@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from benchmark.parameters import load_parameters
 from conftest import ROOT
+
+from benchmark.formats.parameters import load_parameters
 
 
 def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from benchmark import dataperf2022 as dp
 from benchmark.errors import InputError
+from benchmark.scoring.debugging import dataperf2022 as dp
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 if not HAVE_TORCH and os.environ.get("CI", "").lower() == "true":
@@ -409,7 +409,7 @@ def test_task_scores_like_the_original_and_says_which_protocol(tmp_path):
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes()
 
     # the plot task reads curves starting at budget 1 and labels the protocol
-    from benchmark.results import read_curves, read_results
+    from benchmark.formats.results import read_curves, read_results
 
     read = read_results(tmp_path / "out" / "results.yaml", "debugging")
     assert read.protocol == "dataperf_2022"

@@ -8,11 +8,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import yaml
-
-from benchmark.debugging import CleaningEvaluator, naive_curve, score_curve
-from benchmark.execution import LocalBackend
-from benchmark.sources import layout
 from conftest import run_cli
+
+from benchmark.execution import LocalBackend
+from benchmark.scoring.debugging.corrected import CleaningEvaluator, naive_curve, score_curve
+from benchmark.sources import layout
 
 
 def make_problem(n: int, d: int, seed: int, noise: float = 0.3, n_test: int = 80):
@@ -51,7 +51,7 @@ def test_curves_equal_the_naive_loop(n, d, seed):
 def test_correctness_holds_each_states_test_predictions():
     from sklearn.linear_model import LogisticRegression
 
-    from benchmark.debugging import DEFAULT_CLASSIFIER
+    from benchmark.scoring.debugging.corrected import DEFAULT_CLASSIFIER
 
     X, noisy, clean, tX, ty = make_problem(30, 60, 8)
     order = np.random.default_rng(3).permutation(30)[:20]
@@ -308,7 +308,7 @@ def test_bad_resources_stop_the_task(tmp_path, how, expected, caplog):
 
 
 def test_non_l2_settings_fit_on_raw_embeddings_and_still_match():
-    from benchmark.debugging import rotation_invariant
+    from benchmark.scoring.debugging.corrected import rotation_invariant
 
     assert rotation_invariant({}) and rotation_invariant({"C": 0.5, "tol": 1e-8})
     settings = {"l1_ratio": 1.0, "solver": "saga", "tol": 1e-6, "max_iter": 20000, "random_state": 0}
@@ -321,7 +321,7 @@ def test_non_l2_settings_fit_on_raw_embeddings_and_still_match():
 
 
 def test_batched_solver_is_used_only_for_plain_l2_settings():
-    from benchmark.batched_logistic import batched_settings
+    from benchmark.scoring.solver.batched import batched_settings
 
     assert batched_settings({"tol": 1e-10}) == {"C": 1.0, "fit_intercept": True}
     for settings in ({"solver": "liblinear"}, {"class_weight": "balanced"}, {"l1_ratio": 1.0, "solver": "saga"},
@@ -333,7 +333,7 @@ def test_batched_solver_is_used_only_for_plain_l2_settings():
 def test_batched_solver_predicts_like_sklearn(fit_intercept):
     from sklearn.linear_model import LogisticRegression
 
-    from benchmark.batched_logistic import solve_states
+    from benchmark.scoring.solver.batched import solve_states
 
     X, noisy, clean, tX, ty = make_problem(40, 15, 4)
     states = np.stack([noisy, clean, np.where(np.arange(40) < 10, clean, noisy)])
@@ -345,7 +345,7 @@ def test_batched_solver_predicts_like_sklearn(fit_intercept):
 
 
 def test_uncertain_predictions_fall_back_to_sklearn(monkeypatch):
-    import benchmark.batched_logistic as batched
+    import benchmark.scoring.solver.batched as batched
 
     monkeypatch.setattr(batched, "SAFETY", 1e300)  # no bound is ever small enough: every prediction refitted
     X, noisy, clean, tX, ty = make_problem(30, 50, 5)
@@ -373,7 +373,7 @@ def _optimum(X, labels, C=1.0):
 
 
 def test_a_test_point_on_the_boundary_is_left_to_the_fallback():
-    from benchmark.batched_logistic import solve_states
+    from benchmark.scoring.solver.batched import solve_states
 
     X, noisy, clean, tX, ty = make_problem(40, 10, 12)
     w, b = _optimum(X, clean)
@@ -441,7 +441,7 @@ def test_isotropic_embeddings_equal_the_naive_loop_and_certify():
 def test_dropping_the_rows_that_moved_keeps_the_hessian_bound():
     """At a point whose margins moved far from the reference's on a few rows, the Hessian there is
     >= e^-t0 H_ref with the (much smaller) t0 that Reference.distance returns."""
-    from benchmark.batched_logistic import _Reference
+    from benchmark.scoring.solver.reference import Reference
 
     rng = np.random.default_rng(3)
     n, k = 40, 61
@@ -449,7 +449,7 @@ def test_dropping_the_rows_that_moved_keeps_the_hessian_bound():
     penalty = np.full(k, 1.0 / n)
     penalty[-1] = 0.0
     ref_margins = rng.normal(0, 3, n)
-    ref = _Reference(Zt, Zt[:5], ref_margins, penalty, n)
+    ref = Reference(Zt, Zt[:5], ref_margins, penalty, n)
     ref.sharpen_rho()
     margins = ref_margins + rng.normal(0, 0.1, n)
     margins[[3, 17]] = ref_margins[[3, 17]] - 10.0 * np.sign(ref_margins[[3, 17]])   # two rows moved by 10
@@ -466,7 +466,7 @@ def test_arrow_numbers_equal_to_numpy():
     """Read through the buffers (no pandas import): sliced, chunked, boolean and empty arrays alike."""
     import pyarrow as pa
 
-    from benchmark.embeddings import arrow_numbers
+    from benchmark.formats.embeddings import arrow_numbers
 
     bools = pa.array([True, False, True, True, False, False, True, False, True, True])
     cases = [pa.array([3, -1, 7], pa.int64()), pa.array([1.5, 2.5, 3.5, 4.5], pa.float32()).slice(1, 2),
@@ -483,7 +483,7 @@ def test_labels_of_every_stored_type_read_alike():
     import pyarrow as pa
 
     from benchmark.errors import ResourceError
-    from benchmark.resources import binary_labels
+    from benchmark.formats.resources import binary_labels
 
     expected = [1, 0, 1]
     for values in (pa.array([True, False, True]), pa.array([1, 0, 1], pa.int8()), pa.array([1.0, 0.0, 1.0]),
@@ -528,7 +528,8 @@ print(*sorted(m for m in ("pandas", "sklearn", "scipy", "joblib", "pyarrow.datas
 def test_spectral_bound_is_an_upper_bound_of_the_norm():
     """Schur's test bounds ||A||_2 from above for any matrix (signs, a zero row, a rank-one part),
     and on the inverse Cholesky factor of a realistic Hessian it is far tighter than Frobenius."""
-    from benchmark.batched_logistic import _Reference, spectral_bound
+    from benchmark.scoring.solver.linalg import spectral_bound
+    from benchmark.scoring.solver.reference import Reference
     from benchmark.sources.synthetic import LowRankEmbedding
 
     rng = np.random.default_rng(11)
@@ -544,20 +545,20 @@ def test_spectral_bound_is_an_upper_bound_of_the_norm():
     Zt = np.hstack([X.astype(np.float64), np.ones((300, 1))])
     penalty = np.full(Zt.shape[1], 1.0 / 300)
     penalty[-1] = 0.0
-    ref = _Reference(Zt, Zt[:5], rng.normal(0, 3, 300), penalty, 300)
+    ref = Reference(Zt, Zt[:5], rng.normal(0, 3, 300), penalty, 300)
     assert np.linalg.norm(ref.L_inv, 2) <= ref.inv_norm < np.linalg.norm(ref.L_inv) / 2
 
 
 def test_lapack_and_blockwise_triangular_inverses_agree(monkeypatch):
-    import benchmark.batched_logistic as batched
+    import benchmark.scoring.solver.linalg as linalg
 
     rng = np.random.default_rng(12)
     A = rng.standard_normal((1100, 1100))
     L = np.linalg.cholesky(A @ A.T / 1100 + np.eye(1100))
-    assert len(L) >= batched.LAPACK_FROM
-    lapack = batched.lower_inverse(L)
-    monkeypatch.setattr(batched, "LAPACK_FROM", 10**9)
-    blockwise = batched.lower_inverse(L)
+    assert len(L) >= linalg.LAPACK_FROM
+    lapack = linalg.lower_inverse(L)
+    monkeypatch.setattr(linalg, "LAPACK_FROM", 10**9)
+    blockwise = linalg.lower_inverse(L)
     assert np.array_equal(np.triu(lapack, 1), np.zeros_like(L)) and lapack.flags.c_contiguous
     np.testing.assert_allclose(lapack, blockwise, rtol=0, atol=1e-12)
     np.testing.assert_allclose(lapack @ L, np.eye(1100), rtol=0, atol=1e-12)
@@ -565,10 +566,10 @@ def test_lapack_and_blockwise_triangular_inverses_agree(monkeypatch):
 
 def test_curves_equal_the_naive_loop_through_lapack_inverses(monkeypatch):
     """The LAPACK path (k >= 1024 in real runs) on a small problem: still the naive loop's curve."""
-    import benchmark.batched_logistic as batched
+    import benchmark.scoring.solver.linalg as linalg
     from benchmark.sources.synthetic import LowRankEmbedding
 
-    monkeypatch.setattr(batched, "LAPACK_FROM", 8)
+    monkeypatch.setattr(linalg, "LAPACK_FROM", 8)
     rng = np.random.default_rng(13)
     embedding = LowRankEmbedding(rng, 300, rank=32)
     X, clean = embedding.classes(rng, 90)
@@ -586,7 +587,7 @@ def test_classifier_defaults_and_plain_checks_agree_with_sklearn(monkeypatch):
     of its defaults must be the pinned version's, and the shortcut must answer as scikit-learn does."""
     from sklearn.linear_model import LogisticRegression
 
-    import benchmark.classifier as classifier
+    import benchmark.scoring.classifier as classifier
 
     assert classifier.SKLEARN_DEFAULTS == LogisticRegression().get_params()
     candidates = [0, 1, -1, 2, 0.5, 1.5, -0.5, 1e-10, float("inf"), float("nan"), True, False, None,
@@ -604,14 +605,14 @@ def test_classifier_defaults_and_plain_checks_agree_with_sklearn(monkeypatch):
 def test_a_certified_run_never_imports_sklearn_or_joblib():
     """What only the fallback (or parallel jobs) uses is imported only when needed."""
     import subprocess
-    from pathlib import Path
     import sys
+    from pathlib import Path
 
     code = """
 import sys
 import numpy as np
-from benchmark.debugging import CleaningEvaluator
-from benchmark.parameters import load_parameters
+from benchmark.scoring.debugging.corrected import CleaningEvaluator
+from benchmark.formats.parameters import load_parameters
 from benchmark.sources.synthetic import LowRankEmbedding
 rng = np.random.default_rng(0)
 embedding = LowRankEmbedding(rng, 300, rank=32)

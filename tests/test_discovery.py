@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.discovery import DataTree, resolve_debugging, resolve_selection
 from benchmark.errors import ResourceError
-from benchmark.parameters import DebuggingDataset, SelectionTask
+from benchmark.formats.discovery import DataTree, resolve_debugging, resolve_selection
+from benchmark.formats.parameters import DebuggingDataset, SelectionTask
 
 # The eight data_ids of the published debugging benchmark (DS3Lab/dataperf-vision-debugging task_setup.yml).
 REAL_DATA_IDS = ["01g317-flipped", "04hgtk-flipped", "04rky-flipped", "09j2d-flipped",

@@ -30,8 +30,8 @@ import yaml
 
 from benchmark import cli
 from benchmark.errors import InputError
+from benchmark.formats.parameters import parameters_from_dict
 from benchmark.logs import log, setup
-from benchmark.parameters import parameters_from_dict
 from benchmark.sources import archives, gdrive, transfer
 from benchmark.sources.http import STAGING, fetch_resources
 

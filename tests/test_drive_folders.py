@@ -1,15 +1,13 @@
 """Google Drive folders and the hand-off of files fetched in a browser, against a local imitation of Drive."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from drive_imitation import DriveImitation, drive_id
+from test_download_http import listing, local_only, make_tar_gz, make_zip, params_for, server, sha  # noqa: F401
 
 from benchmark.errors import InputError
 from benchmark.sources import gdrive
 from benchmark.sources.http import STAGING, fetch_resources
-from drive_imitation import DriveImitation, drive_id
-from test_download_http import listing, local_only, make_tar_gz, make_zip, params_for, server, sha  # noqa: F401
 
 FOLDER_LINK = "https://drive.google.com/drive/folders/{}?usp=sharing"
 RESOURCES_ZIP = make_zip({"dataperf-vision-selection-resources/embeddings/train_emb_256_dataperf.parquet": b"P",

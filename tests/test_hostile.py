@@ -22,12 +22,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import ROOT, SelectionData, download_demo, run_cli
 
 from benchmark import cli
-from benchmark.errors import InputError, excerpt
-from benchmark.parameters import load_parameters
+from benchmark.errors import excerpt
+from benchmark.formats.parameters import load_parameters
 from benchmark.sources import layout
-from conftest import ROOT, SelectionData, download_demo, run_cli
 
 PYTHON = sys.executable
 
@@ -345,7 +345,7 @@ def test_values_keep_their_types_and_anchors_still_work(tmp_path):
 @pytest.mark.parametrize("settings", [{"solver": "saga", "penalty": "elasticnet", "l1_ratio": 0.5},
                                       {"solver": "liblinear", "penalty": "l1"}, {"C": 0.1}])
 def test_valid_classifier_combinations_pass(settings):
-    from benchmark.classifier import check_classifier_settings
+    from benchmark.scoring.classifier import check_classifier_settings
 
     assert check_classifier_settings(settings) is None
 
@@ -361,7 +361,7 @@ def test_excerpt_is_short_and_printable():
 # --------------------------------------------------------------------------- resources, closer
 def test_pool_part_problems_name_the_part_and_image_id(tmp_path):
     from benchmark.errors import ResourceError
-    from benchmark.resources import CandidatePool
+    from benchmark.formats.resources import CandidatePool
 
     data = SelectionData(tmp_path)
     pool = tmp_path / "data" / "selection" / "embeddings" / "pool.parquet"
@@ -382,7 +382,7 @@ def test_pool_part_problems_name_the_part_and_image_id(tmp_path):
 
 def test_ground_truth_duplicate_names_both_lines(tmp_path):
     from benchmark.errors import ResourceError
-    from benchmark.resources import read_ground_truth
+    from benchmark.formats.resources import read_ground_truth
 
     path = tmp_path / "gt.csv"
     path.write_text("ImageID,hv_label\n\na,1\nb,0\n\"a\",0\n")

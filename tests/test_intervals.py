@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
-from benchmark import bootstrap
-from benchmark.results import CI_SUFFIX, dump_yaml, read_results
 from conftest import download_demo, run_cli
+
+from benchmark.formats.results import CI_SUFFIX, dump_yaml, read_results
+from benchmark.scoring import bootstrap
 
 
 def evaluate(ws: Path, params_file: Path, out: Path) -> None:
@@ -96,10 +96,10 @@ def test_intervals_sit_next_to_their_metric_and_contain_it(evaluated, kind, part
 
 def test_the_leaderboard_interval_is_the_documented_bootstrap(evaluated):
     """Recompute one selection mean-F1 interval from the draw and each model's predictions, refitting nothing new."""
-    from benchmark.parameters import load_parameters
-    from benchmark.resources import CandidatePool, read_test_set
-    from benchmark.selection import predict_test_set
-    from benchmark.submissions import read_selection_csv
+    from benchmark.formats.parameters import load_parameters
+    from benchmark.formats.resources import CandidatePool, read_test_set
+    from benchmark.formats.submissions import read_selection_csv
+    from benchmark.scoring.selection import predict_test_set
 
     params = load_parameters(evaluated / "on.yaml")
     results = read_results(evaluated / "on/selection/results.yaml", "selection")
@@ -132,7 +132,7 @@ def plotted(evaluated):
 def test_report_shows_intervals_and_marks_adjacent_entries_not_separable(plotted, kind, label):
     from test_plot import Tables
 
-    from benchmark.results import ranked
+    from benchmark.formats.results import ranked
     evaluated = plotted
     off = Tables((evaluated / "plots-off/report.html").read_text(encoding="utf-8"))
     assert f"{label} 95% CI" not in off.header(f"{kind}-leaderboard") and "Beats next" not in off.header(f"{kind}-leaderboard")

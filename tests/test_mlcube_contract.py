@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, run_cli
 
 from benchmark.cli import build_parser
 from benchmark.tasks import TASKS
-from conftest import ROOT, run_cli
 
 MLCUBE_PYTHON = Path(os.environ.get("MLCUBE_VENV", ROOT / ".venv-mlcube")) / "bin" / "python"
 

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from benchmark.cli import main
+from benchmark.formats.results import read_results
 from benchmark.plotting import figures, inputs, style
-from benchmark.results import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = ("Cupcake", "Hawk", "Sushi")
@@ -528,7 +528,7 @@ def test_cli_prints_exactly_one_line(tmp_path):
 
 
 def test_ties_share_a_rank_and_invalid_come_last(tmp_path):
-    from benchmark.results import ranked
+    from benchmark.formats.results import ranked
 
     data = {"leaderboard_metric": "mean_score", "data_ids": {}, "submissions": {
         name: {"valid": metric is not None, "mean_score": metric, "errors": [] if metric is not None else ["x"],

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, run_cli
 from drive_imitation import DriveImitation
-from published_layouts import (DEBUGGING_DATA_IDS, DEBUGGING_FILE_ID, SELECTION_FOLDER_ID, debugging_zip,
-                               selection_zip)
+from published_layouts import DEBUGGING_DATA_IDS, DEBUGGING_FILE_ID, SELECTION_FOLDER_ID, debugging_zip, selection_zip
 from test_download_http import local_only, server  # noqa: F401
 
 CONFIGS = ("dataperf_debugging.yaml", "dataperf_selection.yaml")

@@ -10,12 +10,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import run_cli
+from published_layouts import SELECTION_TASKS, write_debugging, write_selection
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from benchmark.tasks.demo import summary_table
-from conftest import run_cli
-from published_layouts import SELECTION_TASKS, write_debugging, write_selection
 
 RESOURCES = "dataperf-vision-selection-resources"
 

@@ -5,10 +5,10 @@ import pytest
 import yaml
 
 from benchmark.errors import InputError
-from benchmark.results import (SELECTION_FORMAT, Results, ranked, read_results, references, submission_result,
-                               write_results)
+from benchmark.formats.results import (SELECTION_FORMAT, Results, ranked, read_results, references, submission_result,
+                                       write_results)
 from benchmark.tasks.demo import summary_table
-from benchmark.workspace import is_reference
+from benchmark.workspace.layout import is_reference
 
 
 def _part(f1: float) -> dict:

@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image  # installed with matplotlib
-
 from test_plot import DATA_IDS, TASKS, TEN, run_plot, write_workspace
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""benchmark.results: what the evaluations write is exactly what the readers return."""
+"""benchmark.formats.results: what the evaluations write is exactly what the readers return."""
 from __future__ import annotations
 
 import errno
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from benchmark.errors import InputError
-from benchmark.results import (DEBUGGING_FORMAT, SELECTION_FORMAT, Results, curves_csv, ranked, read_curves,
-                               read_results, submission_result, write_results)
+from benchmark.formats.results import (DEBUGGING_FORMAT, SELECTION_FORMAT, Results, curves_csv, ranked, read_curves,
+                                       read_results, submission_result, write_results)
 
 
 def _selection_part(f1: float) -> dict:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from conftest import SelectionData, run_cli
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, precision_score, recall_score
 
 from benchmark.sources import layout
-from conftest import SelectionData, run_cli
 
 
 def direct_metrics(data: SelectionData, task: str, idx: np.ndarray) -> dict:
@@ -180,7 +180,7 @@ def test_bad_resources_stop_before_any_result(tmp_path, how, caplog):
 
 
 def test_pool_scan_reads_only_submitted_ids(selection_data: SelectionData):
-    from benchmark.resources import CandidatePool
+    from benchmark.formats.resources import CandidatePool
 
     pool = CandidatePool(selection_data.root / "data" / "selection" / "embeddings" / "pool.parquet")
     wanted = list(selection_data.ids[[5, 17, 200]]) + ["absent"]

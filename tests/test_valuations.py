@@ -5,13 +5,13 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import exact_shapley
 from sklearn.linear_model import LogisticRegression
 
-from benchmark.baselines.data_oob import bootstrap_bags, data_oob, data_oob_order
-from benchmark.baselines.small_logistic import fit_logistic, principal_coordinates
-from benchmark.baselines.tmc_shapley import (ValidationAccuracy, permutation_shapley, sampled_permutations,
-                                             tmc_shapley, tmc_shapley_order)
-from conftest import exact_shapley
+from benchmark.methods.data_oob import bootstrap_bags, data_oob, data_oob_order
+from benchmark.methods.small_logistic import fit_logistic, principal_coordinates
+from benchmark.methods.tmc_shapley import (ValidationAccuracy, permutation_shapley, sampled_permutations, tmc_shapley,
+                                           tmc_shapley_order)
 
 
 def _tiny(seed: int, n: int, n_val: int = 30, dim: int = 4):

@@ -14,12 +14,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from benchmark.cli import main
 from benchmark.errors import InputError
-from benchmark.relative_paths import mounted_roots, shown
-from benchmark.workspace_paths import require_writable_folder
-from conftest import ROOT
+from benchmark.logs import mounted_roots, shown
+from benchmark.workspace.access import require_writable_folder
 
 OTHER = 4321  # an unprivileged user id that owns nothing here
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -1,6 +1,7 @@
 """Figures and the HTML report from the evaluation results (the ``plot`` task).
 
-Split by concern so each piece can be tested alone: :mod:`benchmark.results`
+May import formats/, workspace/, scoring/ (interval rules) and the base modules (never tasks/, methods/ or sources/).
+Split by concern so each piece can be tested alone: :mod:`benchmark.formats.results`
 reads and checks the results files and fixes the leaderboard order,
 :mod:`.inputs` reads the time files, :mod:`.style` pins colours and PNG output,
 :mod:`.figures` draws, :mod:`.report` writes the page. :func:`render_all` ties them together and writes every output.
@@ -11,10 +12,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import InputError
-from ..parameters import PlotParams
-from ..files import atomic_write_bytes, atomic_write_text
-from ..results import CURVES_FILE, read_curves, read_results, results_path
-from ..workspace import DEBUGGING, SELECTION
+from ..formats.atomic import atomic_write_bytes, atomic_write_text
+from ..formats.parameters import PlotParams
+from ..formats.results import CURVES_FILE, read_curves, read_results, results_path
+from ..workspace.layout import DEBUGGING, SELECTION
 from . import figures as figs
 from .inputs import load_timings
 from .report import build_report

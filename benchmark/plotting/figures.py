@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from ..results import CI_SUFFIX, DATAPERF_2022, PROTOCOL_LABELS, Curve, Results, part_order, ranked
+from ..formats.results import CI_SUFFIX, DATAPERF_2022, PROTOCOL_LABELS, Curve, Results, part_order, ranked
 from .inputs import Timing
 from .style import fmt, fmt_seconds, marker_map, pinned_style, png_bytes
 

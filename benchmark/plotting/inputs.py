@@ -1,6 +1,6 @@
 """The plot task's one input besides the results files: each method's time files.
 
-results.yaml and curves.csv are read and checked by :mod:`benchmark.results`.
+results.yaml and curves.csv are read and checked by :mod:`benchmark.formats.results`.
 Time files belong to single submissions, so a missing or unreadable one is
 recorded as a note and never stops the report.
 """
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..results import Results
-from ..submissions import read_time, time_file
-from ..workspace import DEBUGGING
+from ..formats.results import Results
+from ..formats.submissions import read_time, time_file
+from ..workspace.layout import DEBUGGING
 
 
 @dataclass(frozen=True)

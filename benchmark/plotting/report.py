@@ -14,10 +14,10 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
+from ..formats.results import (CI_SUFFIX, DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results,
+                               ranked, references)
+from ..scoring.bootstrap import separable
 from .figures import Figure
-from ..bootstrap import separable
-from ..results import (CI_SUFFIX, DATA_ID_SUMMARY, DATAPERF_2022, PROTOCOL_LABELS, SELECTION_FORMAT, Results, ranked,
-                       references)
 from .inputs import Timing
 from .style import fmt_seconds
 

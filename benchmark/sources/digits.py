@@ -21,9 +21,9 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from ..errors import InputError
-from ..parameters import Parameters
-from ..submissions import write_ordering, write_training_set
-from ..workspace import DEBUGGING, REFERENCE_PREFIX, SELECTION
+from ..formats.parameters import Parameters
+from ..formats.submissions import write_ordering, write_training_set
+from ..workspace.layout import DEBUGGING, REFERENCE_PREFIX, SELECTION
 from . import layout
 
 POOL_FRACTION = 0.7

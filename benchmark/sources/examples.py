@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..discovery import DataTree, resolve_debugging, resolve_selection
 from ..errors import ResourceError
+from ..formats.atomic import atomic_write_text
+from ..formats.discovery import DataTree, resolve_debugging, resolve_selection
+from ..formats.parameters import Parameters
+from ..formats.submissions import training_set_file, write_ordering
 from ..logs import log
-from ..parameters import Parameters
-from ..files import atomic_write_text
-from ..submissions import training_set_file, write_ordering
-from ..workspace import DEBUGGING, SELECTION
+from ..workspace.layout import DEBUGGING, SELECTION
 from . import layout
 
 RANDOM_TRAINING_SET = "random_500.csv"  # the original's example training set

@@ -37,12 +37,12 @@ from urllib.request import url2pathname
 
 import requests
 
-from ..discovery import DataTree
 from ..errors import InputError, ResourceError
-from ..files import atomic_write_text
+from ..formats.atomic import atomic_write_text
+from ..formats.discovery import DataTree
+from ..formats.parameters import HttpResource, HttpSource, Parameters
 from ..logs import log
-from ..parameters import HttpResource, HttpSource, Parameters
-from ..workspace import SELECTION
+from ..workspace.layout import SELECTION
 from . import archives, gdrive
 from .manifest import Manifest
 from .transfer import Opener, TransferError, Transferred, hash_file, human, transfer

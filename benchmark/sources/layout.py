@@ -1,8 +1,8 @@
 """Writers for DataPerf's resource file formats, so generated data looks exactly like real resources.
 
-The readers of the same formats are in :mod:`benchmark.resources`; submissions
-are written by :mod:`benchmark.submissions`. All writers are atomic and use fixed
-parquet settings (:mod:`benchmark.files`), so the same inputs give the same bytes.
+The readers of the same formats are in :mod:`benchmark.formats.resources`; submissions
+are written by :mod:`benchmark.formats.submissions`. All writers are atomic and use fixed
+parquet settings (:mod:`benchmark.formats.atomic`), so the same inputs give the same bytes.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..files import atomic_write_parquet, atomic_write_text
+from ..formats.atomic import atomic_write_parquet, atomic_write_text
 
 
 def image_ids(prefix: str, count: int, start: int = 0) -> list[str]:

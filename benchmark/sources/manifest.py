@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write_text
+from ..formats.atomic import atomic_write_text
 from .transfer import hash_file
 
 VERSION = 1

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..parameters import Parameters
-from ..files import atomic_write_text
-from ..submissions import write_ordering, write_training_set
-from ..workspace import DEBUGGING, SELECTION
+from ..formats.atomic import atomic_write_text
+from ..formats.parameters import Parameters
+from ..formats.submissions import write_ordering, write_training_set
+from ..workspace.layout import DEBUGGING, SELECTION
 from . import layout
 
 SIGNAL = 3.0  # shift along a concept direction, in noise standard deviations

@@ -1,5 +1,7 @@
 """Task entrypoints: thin functions that read workspace paths and write result files.
 
+May import every layer below (methods, sources, plotting, formats, workspace, scoring, base); only cli.py imports it.
+
 Each task is declared once in :data:`TASKS`, with its parameters in MLCube's
 terms (inputs/outputs, file/directory, default relative to the workspace). The
 CLI is built from this table and a test checks it against ``mlcube.yaml``.
@@ -14,11 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Literal
 
 from ..errors import EXIT_INVALID_SUBMISSION, EXIT_OK, InputError
-from ..logs import log
-from ..relative_paths import mounted_roots
+from ..logs import log, mounted_roots
 
 if TYPE_CHECKING:
-    from ..results import Results
+    from ..formats.results import Results
 
 
 @dataclass(frozen=True)

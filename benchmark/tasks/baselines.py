@@ -1,6 +1,6 @@
 """select_baselines and debug_baselines: write the reference methods' submissions.
 
-Thin entrypoints; the methods live in :mod:`benchmark.baselines`. Both read only
+Thin entrypoints; the methods live in :mod:`benchmark.methods`. Both read only
 what a participant is given (selection: the pool and the example sets;
 debugging: the noisy training sets and the validation sets).
 """
@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import EXIT_OK
-from ..logs import log
-from ..relative_paths import shown
-from ..parameters import load_parameters
+from ..formats.parameters import load_parameters
+from ..logs import log, shown
 
 
 def run_select(data_path: str, parameters_file: str, submission_path: str) -> int:
-    from ..baselines.selection_methods import run_selection_baselines
+    from ..methods.selection import run_selection_baselines
 
     params = load_parameters(parameters_file)
     written = run_selection_baselines(params, Path(data_path), Path(submission_path))
@@ -24,7 +23,7 @@ def run_select(data_path: str, parameters_file: str, submission_path: str) -> in
 
 
 def run_debug(data_path: str, parameters_file: str, submission_path: str) -> int:
-    from ..baselines.debugging_methods import run_debugging_baselines
+    from ..methods.debugging import run_debugging_baselines
 
     params = load_parameters(parameters_file)
     written = run_debugging_baselines(params, Path(data_path), Path(submission_path))

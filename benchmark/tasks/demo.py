@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..results import PROTOCOL_LABELS, ranked, read_results, references, results_path
-from ..workspace import DEBUGGING, SELECTION
+from ..formats.results import PROTOCOL_LABELS, ranked, read_results, references, results_path
+from ..workspace.layout import DEBUGGING, SELECTION
 
 DEMO_TASKS = ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot")
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import EXIT_OK
-from ..logs import log
-from ..relative_paths import shown
-from ..parameters import load_parameters
+from ..formats.parameters import load_parameters
+from ..logs import log, shown
 
 
 def run(parameters_file: str, output_path: str, submission_path: str | None = None) -> int:

@@ -13,20 +13,21 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import bootstrap, dataperf2022
-from ..classifier import describe
-from ..debugging import CleaningEvaluator, DebuggingScore, accuracy_of, score_curve
-from ..discovery import resolve_debugging
 from ..errors import InputError
 from ..execution import backend_for
-from ..logs import log
-from ..parameters import DebuggingDataset, Parameters, load_parameters
-from ..relative_paths import shown
-from ..resources import DebuggingData, load_debugging_data
-from ..results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
-                       submission_result, with_intervals, write_results)
-from ..submissions import Found, Ordering, find_debugging_submissions, ignored_files
-from ..workspace import DEBUGGING
+from ..formats.discovery import resolve_debugging
+from ..formats.parameters import DebuggingDataset, Parameters, load_parameters
+from ..formats.resources import DebuggingData, load_debugging_data
+from ..formats.results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
+                               submission_result, with_intervals, write_results)
+from ..formats.submissions import Found, Ordering, find_debugging_submissions, ignored_files
+from ..logs import log, shown
+from ..scoring import bootstrap
+from ..scoring.classifier import describe
+from ..scoring.debugging import dataperf2022
+from ..scoring.debugging.corrected import CleaningEvaluator, accuracy_of, score_curve
+from ..scoring.debugging.states import DebuggingScore
+from ..workspace.layout import DEBUGGING
 from . import report
 
 
@@ -83,7 +84,7 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
     curves: Curves = []
     correctness: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {s.method: {} for s in inputs.found.submissions}
     clean_correct: dict[str, np.ndarray] = {}
-    backend = backend_for(params)
+    backend = backend_for(params.execution)
     certified: list[str] = []    # logged once the progress bars are done
     try:
         for data_id, data in tqdm(inputs.datasets.items(), desc="data_ids", unit="data_id", disable=not progress):

@@ -12,19 +12,19 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .. import bootstrap
-from ..classifier import describe
-from ..discovery import resolve_selection
 from ..errors import InputError, ResourceError
 from ..execution import aligned, backend_for
-from ..logs import log
-from ..parameters import Parameters, SelectionTask, load_parameters
-from ..relative_paths import shown
-from ..resources import CandidatePool, LabeledEmbeddings, read_test_set
-from ..results import SELECTION_FORMAT, Results, check_output_folder, submission_result, with_intervals, write_results
-from ..selection import SelectionMetrics, metrics_of_predictions, predict_test_set
-from ..submissions import Found, SelectionCsv, find_selection_submissions, ignored_files
-from ..workspace import SELECTION
+from ..formats.discovery import resolve_selection
+from ..formats.parameters import Parameters, SelectionTask, load_parameters
+from ..formats.resources import CandidatePool, LabeledEmbeddings, read_test_set
+from ..formats.results import (SELECTION_FORMAT, Results, check_output_folder, submission_result, with_intervals,
+                               write_results)
+from ..formats.submissions import Found, SelectionCsv, find_selection_submissions, ignored_files
+from ..logs import log, shown
+from ..scoring import bootstrap
+from ..scoring.classifier import describe
+from ..scoring.selection import SelectionMetrics, metrics_of_predictions, predict_test_set
+from ..workspace.layout import SELECTION
 from . import report
 
 
@@ -106,7 +106,7 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
                 jobs.append((np.asarray(item.image_ids, dtype=object), pool_X[rows], item.labels, task))
             except InputError as error:
                 outcome[sub.name][task] = error
-    backend = backend_for(params)
+    backend = backend_for(params.execution)
     try:
         shared = {"tests": {t: (s.X, s.y) for t, s in tests.items()}, "classifier": params.selection.classifier}
         scored = backend.map(_fit_and_score, jobs, shared, desc="fits", progress=True)

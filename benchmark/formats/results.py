@@ -31,10 +31,10 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import yaml
 
-from .errors import InputError
-from .files import atomic_write_bytes
-from .logs import log
-from .workspace import DEBUGGING, SELECTION, is_data_id, is_reference
+from ..errors import InputError
+from ..logs import log
+from ..workspace.layout import DEBUGGING, SELECTION, is_data_id, is_reference
+from .atomic import atomic_write_bytes
 
 RESULTS_FILE = "results.yaml"
 CURVES_FILE = "curves.csv"

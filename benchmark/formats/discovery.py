@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ResourceError
+from ..errors import ResourceError
 from .parameters import DebuggingDataset, SelectionTask
 
 SKIPPED_FOLDERS = ("__MACOSX",)  # and every name starting with "." (staging, editor and OS files)

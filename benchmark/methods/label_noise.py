@@ -21,7 +21,7 @@ from cleanlab.filter import find_label_issues
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from ..classifier import make_classifier
+from ..scoring.classifier import make_classifier
 
 N_FOLDS = 5
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)

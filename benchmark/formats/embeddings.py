@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-from .errors import ResourceError
+from ..errors import ResourceError
 
 
 def arrow_numbers(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

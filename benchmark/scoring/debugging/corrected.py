@@ -22,15 +22,15 @@ exactly, because:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .batched_logistic import CertificateStats, batched_settings, solve_states
-from .classifier import DEBUGGING_SETTINGS, has_plain_l2_penalty, make_classifier, resolved_settings
-from .execution import Backend, LocalBackend, aligned
+from ...execution import Backend, LocalBackend, aligned
+from ..classifier import DEBUGGING_SETTINGS, has_plain_l2_penalty, make_classifier, resolved_settings
+from ..solver.batched import CertificateStats, batched_settings, solve_states
+from .states import DebuggingScore, label_states, mislabeled_in_first_m, missing_states, state_key
 
 DEFAULT_CLASSIFIER: dict[str, Any] = DEBUGGING_SETTINGS
 
@@ -73,39 +73,13 @@ def naive_curve(X: np.ndarray, noisy: np.ndarray, clean: np.ndarray, test_X: np.
     return np.asarray(curve)
 
 
-def state_key(labels: np.ndarray) -> bytes:
-    """A label state as a dict key: states shared between submissions are trained once."""
-    return labels.astype(np.int8).tobytes()
-
-
-def label_states(noisy: np.ndarray, clean: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
-    """The distinct label vectors along an order: noisy, then the state after each listed row whose
-    label was wrong (fixing a row that was already right leaves the state, and so the model, unchanged)."""
-    labels = noisy.copy()
-    states = [labels.copy()]
-    for index in order[noisy[order] != clean[order]]:
-        labels[index] = clean[index]
-        states.append(labels.copy())
-    return states
-
-
-def missing_states(states: Iterable[np.ndarray], done: Mapping[bytes, Any]) -> dict[bytes, np.ndarray]:
-    """The distinct states among ``states`` whose key is not in ``done``, in the order they first arrive."""
-    todo: dict[bytes, np.ndarray] = {}
-    for labels in states:
-        key = state_key(labels)
-        if key not in done and key not in todo:
-            todo[key] = labels
-    return todo
-
-
 def _fit_states(states: np.ndarray, Z: np.ndarray, test_Z: np.ndarray, test_y: np.ndarray,
                 classifier: Mapping[str, Any] | None, X: np.ndarray | None = None,
                 test_X: np.ndarray | None = None) -> tuple[list[np.ndarray], CertificateStats]:
     """One job: which test rows each of a batch of label states (rows of ``states``) predicts right.
 
     Plain L2 settings are solved for the whole batch with certified predictions
-    (batched_logistic); a state with predictions the certificate leaves uncertain is
+    (scoring.solver); a state with predictions the certificate leaves uncertain is
     fitted with scikit-learn on the raw embeddings (``X``, ``test_X``: the definition
     itself), which decides those predictions. Other settings are fitted one by one
     with scikit-learn.
@@ -246,33 +220,6 @@ def rotation_invariant(classifier: Mapping[str, Any]) -> bool:
     (or none at all) falls back to the raw embeddings.
     """
     return has_plain_l2_penalty(resolved_settings(classifier))
-
-
-@dataclass(frozen=True)
-class DebuggingScore:
-    """The score of one inspection order for one data_id (lower score is better)."""
-
-    score: float
-    fixes_to_target: int | None
-    before_acc: float
-    clean_acc: float
-    target_acc: float
-    auc: float
-    precision_at_m: float | None
-    mislabeled_in_first_m: int
-    n_mislabeled: int
-    n_train: int
-    n_listed: int
-    valuation_time_s: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def mislabeled_in_first_m(order: np.ndarray, mislabeled: np.ndarray) -> tuple[int, int]:
-    """(mislabeled rows among the first m listed, m = number of mislabeled rows): precision@m is their ratio."""
-    m = int(np.count_nonzero(mislabeled))
-    return int(np.count_nonzero(mislabeled[np.asarray(order, dtype=np.int64)[:m]])), m
 
 
 def score_curve(curve: np.ndarray, clean_acc: float, order: Sequence[int], mislabeled: np.ndarray,

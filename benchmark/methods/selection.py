@@ -34,13 +34,13 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..discovery import DataTree, resolve_selection
 from ..errors import InputError, ResourceError
+from ..formats.discovery import DataTree, resolve_selection
+from ..formats.parameters import Parameters
+from ..formats.resources import CandidatePool, read_examples
+from ..formats.submissions import write_training_set
 from ..logs import log
-from ..parameters import Parameters
-from ..resources import CandidatePool, read_examples
-from ..submissions import write_training_set
-from ..workspace import SELECTION
+from ..workspace.layout import SELECTION
 from . import streaming
 from .propagation import propagation_baseline
 from .selftrain import selftrain_fps_baseline

@@ -21,9 +21,9 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import InputError, excerpt
+from .atomic import atomic_write_text
 from .csvrows import CsvProblem, records
-from .errors import InputError, excerpt
-from .files import atomic_write_text
 
 TIME_PREFIX = "time_"
 

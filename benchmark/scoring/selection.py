@@ -2,7 +2,7 @@
 
 Pure functions on arrays, usable from a notebook without the CLI::
 
-    from benchmark.selection import score_training_set
+    from benchmark.scoring.selection import score_training_set
     metrics = score_training_set(ids, X, y, test_X, test_y)
     metrics.f1
 """

@@ -15,9 +15,9 @@ from typing import Iterator
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..embeddings import embedding_matrix
 from ..errors import ResourceError
-from ..resources import CandidatePool
+from ..formats.embeddings import embedding_matrix
+from ..formats.resources import CandidatePool
 
 BATCH_ROWS = 32_768  # 32k x 256 float64 = 64 MiB per batch
 

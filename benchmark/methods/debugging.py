@@ -31,12 +31,12 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..discovery import resolve_debugging
+from ..formats.discovery import resolve_debugging
+from ..formats.parameters import DebuggingBaselineBudgets, Parameters
+from ..formats.resources import LabeledEmbeddings, read_debugging_split
+from ..formats.submissions import write_ordering
 from ..logs import log
-from ..parameters import DebuggingBaselineBudgets, Parameters
-from ..resources import LabeledEmbeddings, read_debugging_split
-from ..submissions import write_ordering
-from ..workspace import DEBUGGING
+from ..workspace.layout import DEBUGGING
 from . import data_oob, knn_shapley, label_noise, tmc_shapley
 from .timing import Stopwatch, reported_seconds
 

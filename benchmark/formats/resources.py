@@ -24,9 +24,9 @@ import pyarrow.parquet as pq
 if TYPE_CHECKING:
     import pandas as pd
 
+from ..errors import ResourceError, excerpt
 from .csvrows import CsvProblem, records
 from .embeddings import arrow_numbers, embedding_matrix
-from .errors import ResourceError, excerpt
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class CandidatePool:
         self.path = Path(path)
         if not self.path.exists():
             raise ResourceError("candidate pool not found", self.path)
-        import pyarrow.dataset as ds   # here only (it imports pandas): the debugging readers never need it
+        import pyarrow.dataset as ds  # here only (it imports pandas): the debugging readers never need it
 
         try:
             self.dataset = ds.dataset(self.path, format="parquet")

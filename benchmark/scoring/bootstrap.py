@@ -114,7 +114,7 @@ def average_precision_resampled(test_y: np.ndarray, scores: np.ndarray, counts: 
     scores, highest first, the recall gained at each one times the precision there. Computed
     from per-row counts in one pass; equal to scikit-learn on the resampled rows up to float
     rounding (its sum runs in another order). 0 when the test set has no positive row, as in
-    :func:`benchmark.selection.metrics_of_predictions`.
+    :func:`benchmark.scoring.selection.metrics_of_predictions`.
     """
     positive = np.asarray(test_y) == 1
     counts = np.asarray(counts, dtype=np.int64)
@@ -149,7 +149,7 @@ def debugging_resampled(correct: np.ndarray, step_state: np.ndarray, clean_corre
     predicts right, ``step_state`` (len(order)+1,) the state at step k, ``clean_correct``
     (n_test,) the same for the fully cleaned state. On each resample acc(k), the clean
     accuracy and the target are recomputed from these bits, then the first k reaching
-    the target gives the score exactly as :func:`benchmark.debugging.score_curve` does.
+    the target gives the score exactly as :func:`benchmark.scoring.debugging.corrected.score_curve` does.
     The auc is the exact mean of acc(0..n_train), correctly rounded.
     """
     correct = np.asarray(correct, dtype=bool)
@@ -263,7 +263,7 @@ def debugging_summary(test_labels: Mapping[str, np.ndarray], clean_correct: Mapp
     """Score and auc intervals per (submission, data_id), mean-score intervals and comparisons (lower wins).
 
     ``correctness``: submission -> data_id -> (step_state, correct) as
-    :meth:`benchmark.debugging.CleaningEvaluator.correctness` returns them.
+    :meth:`benchmark.scoring.debugging.corrected.CleaningEvaluator.correctness` returns them.
     """
     with threadpool_limits(1):
         counts = {d: resample_counts(y, resamples, seed, f"debugging/{d}") for d, y in test_labels.items()}

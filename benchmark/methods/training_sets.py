@@ -1,6 +1,6 @@
 """What every selection baseline shares: the rows of a task, the training set it returns, two geometry helpers.
 
-Kept apart from :mod:`.selection_methods` (which runs the baselines) so that the
+Kept apart from :mod:`.selection` (which runs the baselines) so that the
 individual methods (:mod:`.selftrain`, ...) import these without importing the
 runner, and the runner imports the methods: no import cycle.
 """

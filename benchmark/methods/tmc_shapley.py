@@ -30,7 +30,6 @@ from threadpoolctl import threadpool_limits
 
 from .small_logistic import COMPONENTS, fit_logistic, predict, principal_coordinates
 
-
 DEFAULT_PERMUTATIONS = 30
 DEFAULT_TOLERANCE = 0.01
 

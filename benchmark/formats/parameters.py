@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import yaml
 
-from .classifier import DEBUGGING_SETTINGS, check_classifier_settings
-from .errors import InputError, excerpt
+from ..errors import InputError, excerpt
+from ..scoring.classifier import DEBUGGING_SETTINGS, check_classifier_settings
+from ..workspace.layout import is_data_id, is_task_name
 from .results import PROTOCOLS
-from .workspace import is_data_id, is_task_name
 
 
 # --------------------------------------------------------------------------- sections

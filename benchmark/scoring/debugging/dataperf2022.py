@@ -1,7 +1,7 @@
 """The original DataPerf 2022 debugging protocol (``debugging.protocol: dataperf_2022``).
 
 DataPerf published its debugging numbers with DS3Lab's evaluator, whose protocol
-differs from the corrected one in :mod:`benchmark.debugging` (README, "Debugging
+differs from the corrected one in :mod:`benchmark.scoring.debugging.corrected` (README, "Debugging
 protocols"). This module reproduces that protocol value for value so scores can
 be compared with the published ones:
 
@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from .debugging import DebuggingScore, label_states, missing_states, mislabeled_in_first_m, state_key
-from .errors import InputError
-from .execution import Backend
+from ...errors import InputError
+from ...execution import Backend
+from .states import DebuggingScore, label_states, mislabeled_in_first_m, missing_states, state_key
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 FIXES = ("make the workspace yours on the host (sudo chown -R $(id -u):$(id -g) <workspace>) and run the "
          "container as you: docker/podman run -u $(id -u):$(id -g), mlcube run "
