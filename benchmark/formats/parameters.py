@@ -2,7 +2,9 @@
 
 The file is parsed into frozen dataclasses. Unknown keys, wrong types and
 missing values are rejected with a one-line error naming the file and the key,
-so a typo never silently falls back to a default.
+so a typo never silently falls back to a default. Every number has a declared
+range (:func:`bounded`), checked as it is read: a new numeric field is declared
+``name: int = bounded(default, low, high)`` and a test refuses one without.
 """
 from __future__ import annotations
 
@@ -16,10 +18,53 @@ from typing import Any, Literal
 
 import yaml
 
-from ..errors import InputError, excerpt
+from ..errors import InputError, excerpt, printable
 from ..scoring.classifier import DEBUGGING_SETTINGS, check_classifier_settings
 from ..workspace.layout import is_data_id, is_task_name
 from .results import PROTOCOLS
+
+
+# --------------------------------------------------------------------------- ranges
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric parameter may take (inclusive ends unless marked open)."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        low, high = (str(int(x)) if float(x).is_integer() else repr(float(x)) for x in (self.low, self.high))
+        if not (self.low_open or self.high_open):
+            return f"between {low} and {high}"
+        return f"in {'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
+
+
+RANGE = "range"  # dataclass field metadata key
+
+
+def bounded(default: Any, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Any:
+    """A numeric field (or a dict/list of numbers) with its range, checked when parameters are read.
+
+    Ranges keep every number to what the harness can run: no million workers, no bootstrap
+    that exhausts memory after all the fits, no size that overflows an integer array.
+    """
+    meta = {RANGE: Range(low, high, low_open, high_open)}
+    if callable(default):  # a default factory (dict, list)
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+SEED_RANGE = (0, 2**32 - 1)  # what numpy's legacy seeding (and every RNG here) accepts
+ROWS = 10**8  # more rows than any DataPerf resource, far fewer than int64 or memory would break at
+DIMS = 65_536
+SECONDS_LIMIT = 7 * 24 * 3600.0
 
 
 # --------------------------------------------------------------------------- sections
@@ -27,28 +72,28 @@ from .results import PROTOCOLS
 class DemoSource:
     """Offline demo data built from scikit-learn's handwritten digits."""
 
-    concepts: dict[str, int] = field(default_factory=dict)  # selection task -> digit
-    pairs: dict[str, list[int]] = field(default_factory=dict)  # data_id -> [negative digit, positive digit]
-    noise: float = 0.3
-    seed: int = 0
+    concepts: dict[str, int] = bounded(dict, 0, 9)  # selection task -> digit
+    pairs: dict[str, list[int]] = bounded(dict, 0, 9)  # data_id -> [negative digit, positive digit]
+    noise: float = bounded(0.3, 0, 1, high_open=True)
+    seed: int = bounded(0, *SEED_RANGE)
 
 
 @dataclass(frozen=True)
 class SyntheticSource:
     """Synthetic data at DataPerf's real dimensions, streamed to parquet."""
 
-    pool_rows: int = 100_000
-    rows_per_part: int = 100_000
-    dim: int = 256
-    test_rows: int = 500
-    example_rows: int = 5
-    positive_rate: float = 0.05
-    debugging_train_rows: int = 300
-    debugging_val_rows: int = 100
-    debugging_test_rows: int = 500
-    debugging_dim: int = 2048
-    noise: float = 0.3
-    seed: int = 0
+    pool_rows: int = bounded(100_000, 1, ROWS)
+    rows_per_part: int = bounded(100_000, 1, ROWS)
+    dim: int = bounded(256, 1, DIMS)
+    test_rows: int = bounded(500, 1, ROWS)
+    example_rows: int = bounded(5, 0, ROWS)
+    positive_rate: float = bounded(0.05, 0, 1)
+    debugging_train_rows: int = bounded(300, 1, ROWS)
+    debugging_val_rows: int = bounded(100, 1, ROWS)
+    debugging_test_rows: int = bounded(500, 1, ROWS)
+    debugging_dim: int = bounded(2048, 1, DIMS)
+    noise: float = bounded(0.3, 0, 1, high_open=True)
+    seed: int = bounded(0, *SEED_RANGE)
 
 
 @dataclass(frozen=True)
@@ -65,7 +110,7 @@ class HttpResource:
     kind: Literal["file", "zip", "tar.gz", "folder"] = "file"
     path: str = ""  # file: where it lands (required); archive, folder: subfolder to put it in ("" = destination)
     sha256: str | None = None  # of the published file or archive; strongly recommended (not for folders)
-    strip_components: int = 0  # archive: leading path components dropped from every entry (like tar's)
+    strip_components: int = bounded(0, 0, 255)  # archive: leading path components dropped from every entry (like tar's)
     files: list[str] = field(default_factory=list)  # folder: fetch only these (paths inside it); [] = all
 
 
@@ -74,11 +119,11 @@ class HttpSource:
     """Downloads over HTTP(S); see benchmark/sources/http.py."""
 
     resources: list[HttpResource] = field(default_factory=list)
-    max_tries: int = 5  # attempts per resource (connection errors, timeouts, 5xx/429), resumed ones included
-    backoff_s: float = 1.0  # wait before the 2nd attempt; doubles each time (at most 300 s)
-    timeout_s: float = 60.0  # connect and read timeout of each request
-    deadline_s: float = 21600.0  # wall-clock limit per resource (6 h), every attempt and wait included
-    max_extracted_bytes: int = 20 * 1024**3  # refuse archives that expand to more than this
+    max_tries: int = bounded(5, 1, 100)  # attempts per resource (connection errors, timeouts, 5xx/429), resumed ones included
+    backoff_s: float = bounded(1.0, 0, 300)  # wait before the 2nd attempt; doubles each time (at most 300 s)
+    timeout_s: float = bounded(60.0, 0, 3600, low_open=True)  # connect and read timeout of each request
+    deadline_s: float = bounded(21600.0, 0, SECONDS_LIMIT, low_open=True)  # wall-clock limit per resource (6 h), every attempt and wait included
+    max_extracted_bytes: int = bounded(20 * 1024**3, 1, 2**50)  # refuse archives that expand to more than this
     drive_base_url: str = "https://drive.google.com"  # where Drive file links are fetched from
 
 
@@ -101,7 +146,7 @@ class SelectionTask:
 class SelectionParams:
     pool: str = "embeddings/train_emb_256_dataperf.parquet"  # found at any depth under data/selection
     tasks: dict[str, SelectionTask] = field(default_factory=dict)  # {}: discovered by DataPerf's file names
-    max_train_size: int = 1000
+    max_train_size: int = bounded(1000, 1, 1_000_000)  # a submission file is read whole: at most ~1 GB
     classifier: dict[str, Any] = field(default_factory=dict)  # LogisticRegression overrides
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
@@ -120,15 +165,15 @@ class DebuggingDataset:
 class DebuggingBaselineBudgets:
     """How much work the sampling debugging baselines (debug_baselines) may do per data_id."""
 
-    tmc_permutations: int = 100  # TMC-Shapley: sampled permutations
-    tmc_tolerance: float = 0.01  # TMC-Shapley: truncate once within this share of the full set's utility
-    oob_bags: int = 100  # Data-OOB: bootstrap samples
+    tmc_permutations: int = bounded(100, 1, 1_000_000)  # TMC-Shapley: sampled permutations
+    tmc_tolerance: float = bounded(0.01, 0, 1, high_open=True)  # TMC-Shapley: truncate once within this share of the full set's utility
+    oob_bags: int = bounded(100, 1, 1_000_000)  # Data-OOB: bootstrap samples
 
 
 @dataclass(frozen=True)
 class DebuggingParams:
     data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
-    target_ratio: float = 0.95
+    target_ratio: float = bounded(0.95, 0, 1, low_open=True)
     classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
     protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
     baselines: DebuggingBaselineBudgets = field(default_factory=DebuggingBaselineBudgets)
@@ -138,18 +183,18 @@ class DebuggingParams:
 class ExecutionParams:
     """Where evaluation jobs run: joblib on this machine, or a Dask cluster when scheduler is set."""
 
-    n_jobs: int = 1  # local worker processes; -1 for every core
+    n_jobs: int = bounded(1, -1, 256)  # local worker processes; -1 for every core
     scheduler: str | None = None  # e.g. tcp://scheduler:8786
-    retries: int = 3
-    connect_timeout_s: float = 30.0
+    retries: int = bounded(3, 0, 100)
+    connect_timeout_s: float = bounded(30.0, 0, 3600, low_open=True)
 
 
 @dataclass(frozen=True)
 class BootstrapParams:
     """Confidence intervals and paired comparisons over test rows (benchmark/bootstrap.py), both evaluations."""
 
-    resamples: int = 1000  # 0 switches the bootstrap off: results.yaml then holds no interval keys
-    seed: int = 0  # with each test set's name, fixes every resample
+    resamples: int = bounded(1000, 0, 100_000)  # 0 switches the bootstrap off: results.yaml then holds no interval keys
+    seed: int = bounded(0, *SEED_RANGE)  # with each test set's name, fixes every resample
 
 
 PLOT_DPI_RANGE = (50, 600)
@@ -159,7 +204,7 @@ PLOT_DPI_RANGE = (50, 600)
 class PlotParams:
     """Figures and report.html (the plot task)."""
 
-    dpi: int = 120  # PLOT_DPI_RANGE; the PNGs in report.html are embedded at this resolution
+    dpi: int = bounded(120, *PLOT_DPI_RANGE)  # the PNGs in report.html are embedded at this resolution
     title: str = "DataPerf vision benchmarks: results"  # heading and <title> of report.html
 
 
@@ -251,7 +296,12 @@ StrictLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loade
 
 def strict_yaml(text: str, path: Path) -> Any:
     """Parse YAML text with :class:`StrictLoader`; every problem is one InputError with its line."""
-    loader = StrictLoader(text)
+    try:
+        loader = StrictLoader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"invalid YAML: character {_codepoint(exc.character)} is not allowed in YAML "
+                         "(of the control characters, only tab and line breaks are)", path, line) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -265,6 +315,11 @@ def strict_yaml(text: str, path: Path) -> Any:
         raise InputError(f"invalid YAML: {problem}", path, line) from None
     finally:
         loader.dispose()
+
+
+def _codepoint(character: Any) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    return f"U+{code:04X}"
 
 
 def _check_size(root: Any, path: Path) -> None:
@@ -318,18 +373,37 @@ def _build(cls: type, raw: Any, where: str, path: Path) -> Any:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise InputError(f"missing required key {key!r}", path)
             continue
-        values[name] = _convert(hints[name], raw[name], key, path)
+        values[name] = _convert(hints[name], raw[name], key, path, f.metadata.get(RANGE))
     return cls(**values)
 
 
-def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
+def numeric_fields_without_range(cls: type | None = None, where: str = "") -> list[str]:
+    """Keys of numeric parameters (also inside dicts and lists) that declare no range: must be none."""
+    cls = cls or Parameters
+    missing = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        key = _join(where, f.name)
+        inner = [hints[f.name]]
+        while inner:
+            tp = inner.pop()
+            if dataclasses.is_dataclass(tp):
+                missing += numeric_fields_without_range(tp, key)
+            elif tp in (int, float) and RANGE not in f.metadata:
+                missing.append(key)
+            else:
+                inner += [a for a in typing.get_args(tp) if a is not type(None) and not isinstance(a, str)]
+    return sorted(set(missing))
+
+
+def _convert(tp: Any, value: Any, key: str, path: Path, bounds: Range | None = None) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         (inner,) = [a for a in args if a is not type(None)]
-        return _convert(inner, value, key, path)
+        return _convert(inner, value, key, path, bounds)
     if origin is Literal:
         if value not in args:
             raise InputError(f"{key}: {value!r} is not one of {', '.join(map(str, args))}", path)
@@ -342,11 +416,11 @@ def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
         key_type, value_type = args
         if value_type is Any:
             return {str(k): v for k, v in value.items()}
-        return {str(k): _convert(value_type, v, f"{key}.{k}", path) for k, v in value.items()}
+        return {str(k): _convert(value_type, v, f"{key}.{k}", path, bounds) for k, v in value.items()}
     if origin is list:
         if not isinstance(value, list):
             raise InputError(f"{key}: expected a list, got {_kind(value)}", path)
-        return [_convert(args[0], v, f"{key}[{i}]", path) for i, v in enumerate(value)]
+        return [_convert(args[0], v, f"{key}[{i}]", path, bounds) for i, v in enumerate(value)]
     if tp is bool:
         if not isinstance(value, bool):
             raise InputError(f"{key}: expected true or false, got {_kind(value)}", path)
@@ -354,16 +428,24 @@ def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{key}: expected an integer, got {_kind(value)}", path)
-        return value
+        return _in_range(value, bounds, key, path)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise InputError(f"{key}: expected a finite number, got {_kind(value)}", path)
-        return float(value)
+        return _in_range(float(value), bounds, key, path)
     if tp is str:
         if not isinstance(value, str) or not value:
             raise InputError(f"{key}: expected a non-empty string, got {_kind(value)}", path)
         return value
     raise TypeError(f"unsupported parameter type {tp!r}")  # a bug in this module, not user input
+
+
+def _in_range(value: int | float, bounds: Range | None, key: str, path: Path) -> Any:
+    if bounds is None:
+        raise TypeError(f"parameter {key} declares no range")  # a bug in this module: use bounded()
+    if value not in bounds:
+        raise InputError(f"{key} must be {bounds}", path)
+    return value
 
 
 def _check_semantics(p: Parameters, path: Path) -> None:
@@ -484,4 +566,8 @@ def _join(where: str, name: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
+    if value is None:
+        return "nothing"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return "int " + excerpt(value)
+    return f"{type(value).__name__} {printable(repr(value), 60)}"
