@@ -37,8 +37,9 @@ class InputError(Exception):
         where = self.shown_path or ""
         if where and self.line is not None:
             where = f"{where}:{self.line}"
-        problem = printable(_ASCII_SPACES.sub(" ", self.problem).strip())
-        return f"{printable(where)}: {problem}" if where else problem  # always exactly one printable line
+        problem = printable(_ASCII_SPACES.sub(" ", self.problem).strip(), one_to_one=False)
+        where = printable(where, one_to_one=False)
+        return f"{where}: {problem}" if where else problem  # always exactly one printable line
 
 
 class ResourceError(InputError):
@@ -53,8 +54,8 @@ _ASCII_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _NAMED_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escaped(char: str) -> str:
-    if char in _NAMED_ESCAPES:
+def _escaped(char: str, one_to_one: bool = True) -> str:
+    if char in _NAMED_ESCAPES and (one_to_one or char != "\\"):
         return _NAMED_ESCAPES[char]
     if char.isprintable():
         return char
@@ -64,7 +65,7 @@ def _escaped(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def printable(text: str, limit: int | None = None) -> str:
+def printable(text: str, limit: int | None = None, one_to_one: bool = True) -> str:
     """``text`` as one printable line: what every user-facing string (names, ids, paths, excerpts) goes through.
 
     Results are read by people, logs and YAML/CSV parsers, so nothing that could break a
@@ -73,8 +74,10 @@ def printable(text: str, limit: int | None = None) -> str:
     name becomes ``\\xNN``; ``\\n``, ``\\r``, ``\\t`` and ``\\\\`` are escaped by name.
     The escaping is one-to-one, so two different names never print the same. With
     ``limit``, at most that many characters of ``text`` are shown, then ``… (N chars)``.
+    ``one_to_one=False`` leaves backslashes alone: for whole messages, whose names and excerpts
+    are escaped already (so escaping again changes nothing).
     """
-    shown = "".join(map(_escaped, text if limit is None else text[:limit]))
+    shown = "".join(_escaped(c, one_to_one) for c in (text if limit is None else text[:limit]))
     return shown + (f"… ({len(text)} chars)" if limit is not None and len(text) > limit else "")
 
 

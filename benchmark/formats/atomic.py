@@ -156,12 +156,12 @@ def open_lock(folder: Path) -> int:
         fd = os.open(path, flags, 0o644)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise InputError(f"{LOCK_FILE} is a symbolic link; remove it (the lock file must be a plain file)",
+            raise InputError("the lock file is a symbolic link; remove it (it must be a plain file)",
                              path) from None
         raise InputError(f"cannot open the lock file ({exc.strerror or type(exc).__name__})", path) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise InputError(f"{LOCK_FILE} is not a regular file; remove it (the lock file must be a plain file)", path)
+        raise InputError("the lock file is not a regular file; remove it (it must be a plain file)", path)
     return fd
 
 

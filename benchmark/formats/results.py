@@ -290,8 +290,8 @@ def check_output_folder(folder: Path, submission_root: Path | None = None) -> No
             raise InputError(f"{name} is a folder; move it away or choose another output folder", path)
     lock = folder / LOCK_FILE
     if os.path.lexists(lock) and (lock.is_symlink() or not lock.is_file()):  # checked again when it is opened
-        raise InputError(f"{LOCK_FILE} is {'a symbolic link' if lock.is_symlink() else 'not a regular file'}; "
-                         "remove it (the lock file must be a plain file)", lock)
+        raise InputError(f"the lock file is {'a symbolic link' if lock.is_symlink() else 'not a regular file'}; "
+                         "remove it (it must be a plain file)", lock)
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent

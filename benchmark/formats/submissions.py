@@ -236,8 +236,8 @@ def read_time(path: Path, root: Path | None = None) -> float:
     tokens = [t for t in re.split(r"[ \t\r\n]+", text) if t]
     if len(tokens) != 1:
         raise InputError(f"expected one number of seconds, found {len(tokens)} values", path)
-    if not SECONDS.fullmatch(tokens[0]):
-        raise InputError(f"{excerpt(tokens[0])} is not a number of seconds (ASCII digits, e.g. 12.5)", path)
+    if not SECONDS.fullmatch(tokens[0]) and tokens[0].lower().lstrip("+-") not in ("nan", "inf", "infinity"):
+        raise InputError(f"{excerpt(tokens[0])} is not a number of seconds", path)
     seconds = float(tokens[0])
     if not math.isfinite(seconds) or seconds < 0:
         raise InputError(f"{excerpt(tokens[0])} is not a finite non-negative number of seconds", path)

@@ -17,6 +17,7 @@ folder; the caller moves the result into place only when it is complete.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -95,8 +96,10 @@ class _Writer:
         return path
 
     def directory(self, name: str) -> None:
+        if posixpath.dirname(name):
+            self._parents(name)
         path = self._target(name)
-        if path.exists() and not path.is_dir():
+        if os.path.lexists(path) and not path.is_dir() or name in self.entries:
             raise UnsafeArchive(f"entry {excerpt(name, 120)} is both a file and a folder")
         path.mkdir(parents=True, exist_ok=True)
 
@@ -117,7 +120,7 @@ class _Writer:
         except FileExistsError:
             raise UnsafeArchive(f"entry {excerpt(name, 120)} would overwrite an entry") from None
         with out:
-            while chunk := source.read(CHUNK):
+            while chunk := _read(source):
                 size += len(chunk)
                 self.written += len(chunk)
                 if self.written > self.max_bytes:
@@ -157,7 +160,28 @@ class _Writer:
         parent = posixpath.dirname(name)
         if parent:
             self._target(parent)  # the parent chain must stay inside before we create it
+            parts = parent.split("/")
+            for depth in range(1, len(parts) + 1):  # found by the fuzzer: a file "d", then "d/b.txt"
+                folder = "/".join(parts[:depth])
+                if folder in self.entries or (os.path.lexists(self.root / folder) and not
+                                              (self.root / folder).is_dir()):
+                    raise UnsafeArchive(f"entry {excerpt(name, 120)} is inside {excerpt(folder, 120)}, "
+                                        "which is not a folder")
             (self.root / parent).mkdir(parents=True, exist_ok=True)
+
+
+def _read(source: BinaryIO) -> bytes:
+    """One chunk of an archive member; a read error of the archive's bytes is the archive's fault.
+
+    (Found by the fuzzer: a damaged zip makes zipfile seek to a negative offset, OSError EINVAL.)
+    Errors of the files written stay OSError, so a full disk is reported as a full disk.
+    """
+    try:
+        return source.read(CHUNK)
+    except OSError as exc:
+        if isinstance(exc, (gzip.BadGzipFile, zipfile.BadZipFile)):
+            raise
+        raise UnsafeArchive(f"not a readable archive ({exc.strerror or _first_line(exc)})") from None
 
 
 def extract(archive: Path, kind: Literal["zip", "tar.gz"], root: Path, max_bytes: int,
@@ -179,7 +203,13 @@ def extract(archive: Path, kind: Literal["zip", "tar.gz"], root: Path, max_bytes
 
 
 def _extract_zip(archive: Path, writer: _Writer, strip: int) -> None:
-    with zipfile.ZipFile(archive) as zf:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except OSError as exc:
+        if isinstance(exc, zipfile.BadZipFile):
+            raise
+        raise UnsafeArchive(f"not a readable zip archive ({exc.strerror or _first_line(exc)})") from None
+    with zf:
         infos = zf.infolist()
         names = [(info, clean_name(info.filename, strip)) for info in infos]  # validate all first
         declared = sum(info.file_size for info in infos)
@@ -195,12 +225,26 @@ def _extract_zip(archive: Path, writer: _Writer, strip: int) -> None:
             elif stat.S_ISLNK(mode):
                 if info.file_size > 4096:
                     raise UnsafeArchive(f"link {excerpt(info.filename, 120)} has an implausible target")
-                writer.symlink(name, zf.read(info).decode("utf-8"))
+                with _reading_zip():
+                    target = zf.read(info).decode("utf-8")
+                writer.symlink(name, target)
             elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: made without Unix attributes
                 raise UnsafeArchive(f"entry {excerpt(info.filename, 120)} is not a file, folder or link")
             else:
-                with zf.open(info) as source:  # raises BadZipFile on a CRC mismatch at the member's end
+                with _reading_zip():
+                    source = zf.open(info)
+                with source:  # raises BadZipFile on a CRC mismatch at the member's end
                     writer.file(name, source, info.file_size, executable=bool(mode & 0o111))
+
+
+@contextlib.contextmanager
+def _reading_zip() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, zipfile.BadZipFile):
+            raise
+        raise UnsafeArchive(f"not a readable zip archive ({exc.strerror or _first_line(exc)})") from None
 
 
 def _members(tf: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
