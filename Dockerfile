@@ -1,4 +1,5 @@
-# DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml);
+# DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml), or
+# described for MedPerf by container_config.yaml (docs/medperf.md);
 # also works without mlcube: README, "Without MLCube: plain `docker run`" (the same mounts, user and network).
 FROM python:3.11-slim
 
@@ -37,6 +38,18 @@ COPY benchmark /app/benchmark
 # Readable by any user id whatever the umask of the checkout the image was built from.
 RUN chmod -R a+rX /app
 ENV PYTHONPATH=/app
+
+# OCI labels, last so that a new revision rebuilds no other layer. Their values are build arguments
+# (python scripts/image.py --labels prints them; docs/medperf.md, "Publishing the image"); a plain
+# `docker build` (as mlcube's) leaves them empty.
+ARG VERSION=""
+ARG REVISION=""
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="dataperf-vision" \
+      org.opencontainers.image.description="Reference harness for the DataPerf vision selection and debugging benchmarks" \
+      org.opencontainers.image.version="$VERSION" \
+      org.opencontainers.image.revision="$REVISION" \
+      org.opencontainers.image.source="$SOURCE"
 
 # Runs as any user id (mlcube: -Pdocker.cpu_args="-u $(id -u):$(id -g)"): nothing is written
 # outside the mounted workspace directories and /tmp, and everything in /app is world-readable.

@@ -165,6 +165,8 @@ class PlotParams:
 
 @dataclass(frozen=True)
 class Parameters:
+    # the evaluate task (MedPerf's door) scores one benchmark: this one, or the one the data folder holds
+    benchmark: Literal["selection", "debugging"] | None = None
     download: DownloadParams = field(default_factory=DownloadParams)
     selection: SelectionParams = field(default_factory=SelectionParams)
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
