@@ -211,6 +211,9 @@ def test_selection_metrics_equal_evaluate_selection(demo, tmp_path):
     assert {k: flat[k] for k in expected} == expected
     assert set(flat) - set(expected) == {"benchmark", "leaderboard_metric", "ignored_files"}
     assert len([k for k in flat if k.startswith("tasks.")]) == 3 * 9  # 7 metrics, the F1 interval's 2 bounds
+    # docs/medperf.md shows the beginning of this very file
+    shown = (ROOT / "docs" / "medperf.md").read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert out.read_text().startswith(shown)
     # the full results of the one submission in the extra output folder
     local = yaml.safe_load((tmp_path / "local" / "results.yaml").read_text())
     assert list(local["submissions"]) == ["submission"]
