@@ -39,9 +39,10 @@ COPY benchmark /app/benchmark
 RUN chmod -R a+rX /app
 ENV PYTHONPATH=/app
 
-# OCI labels, last so that a new revision rebuilds no other layer. Their values are build arguments
-# (python scripts/image.py --labels prints them; docs/medperf.md, "Publishing the image"); a plain
-# `docker build` (as mlcube's) leaves them empty.
+# OCI labels, last so that a new revision rebuilds no other layer. Their values are build arguments;
+# `python scripts/image.py --labels` prints them, and the same values as --label options, since
+# buildah 1.28 (podman 4.3) reuses this layer from its cache whatever the arguments' values
+# (docs/medperf.md, "Publishing the image"). A plain `docker build` (as mlcube's) leaves them empty.
 ARG VERSION=""
 ARG REVISION=""
 ARG SOURCE=""

@@ -53,8 +53,11 @@ def _git(*args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def build_args() -> list[str]:
-    """The OCI label values the Dockerfile takes as build arguments: version, git revision, source.
+LABEL_PREFIX = "org.opencontainers.image."
+
+
+def label_values() -> dict[str, str]:
+    """The OCI labels' values: version, git revision, source.
 
     The revision is the checked-out commit, with ``-dirty`` when the work tree differs from it
     (such an image is not reproducible from the revision alone); the source is the ``origin``
@@ -64,8 +67,17 @@ def build_args() -> list[str]:
     if revision and _git("status", "--porcelain", "--untracked-files=no"):
         revision += "-dirty"
     source = _git("remote", "get-url", "origin")
-    return ([f"--build-arg=VERSION={__version__}", f"--build-arg=REVISION={revision}"]
-            + ([f"--build-arg=SOURCE={source}"] if source else []))
+    return {"version": __version__, "revision": revision, **({"source": source} if source else {})}
+
+
+def build_args() -> list[str]:
+    """``docker build`` options for the labels: the Dockerfile's build arguments, and the same values as
+    ``--label``. The Dockerfile's LABEL alone is not enough: buildah 1.28 (podman 4.3) reuses a cached
+    LABEL layer whatever the build arguments' values, so an image would keep an older build's revision;
+    ``--label`` sets them on the final image with every engine."""
+    values = label_values()
+    return ([f"--build-arg={key.upper()}={value}" for key, value in values.items()]
+            + [f"--label={LABEL_PREFIX}{key}={value}" for key, value in values.items()])
 
 
 def main() -> int:

@@ -103,10 +103,14 @@ def test_dockerfile_labels_come_from_build_args():
     for label, arg in (("version", "VERSION"), ("revision", "REVISION"), ("source", "SOURCE")):
         assert f'org.opencontainers.image.{label}="${arg}"' in text and f'ARG {arg}=""' in text
     args = image.build_args()
-    assert args[0] == f"--build-arg=VERSION={__version__}"
     revision = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
                               text=True).stdout.strip()
-    assert args[1].startswith(f"--build-arg=REVISION={revision}")
+    assert args[0] == f"--build-arg=VERSION={__version__}" and args[1].startswith(f"--build-arg=REVISION={revision}")
+    values = image.label_values()
+    labels = [a for a in args if a.startswith("--label=")]
+    assert labels[:2] == [f"--label=org.opencontainers.image.version={__version__}",
+                          f"--label=org.opencontainers.image.revision={values['revision']}"]
+    assert len(labels) == len(values) == len(args) // 2
 
 
 def test_runner_builds_medperfs_docker_command(tmp_path):
@@ -325,11 +329,14 @@ def test_bad_benchmark_key_and_bad_output_paths(demo, tmp_path, caplog):
     assert errors(caplog) == [f"{params}: benchmark: 'both' is not one of selection, debugging"]
     params = parameters(tmp_path, "debugging", demo)
     (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("")
     for out, message in ((tmp_path / "folder", "output path is a folder"),
-                         (tmp_path / "missing" / "r.yaml", "the folder of the metrics file does not exist")):
+                         (tmp_path / "a-file" / "r.yaml", "its folder is not a folder")):
         assert evaluate(predictions, demo / "data", params, out) == 2
         (line,) = errors(caplog)
         assert message in line, line
+    out = tmp_path / "new" / "folders" / "results.yaml"  # missing folders are created, as for every output
+    assert evaluate(predictions, demo / "data", params, out) == 0 and read_metrics(out)["valid"] is True
 
 
 # --------------------------------------------------------------------------- the metrics file

@@ -89,8 +89,10 @@ def check_metrics_file(path: Path) -> None:
             raise InputError(f"metrics file is not writable by user id {os.getuid()}", path)
         return
     folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # created when the file is written
+        folder = folder.parent
     if not folder.is_dir():
-        raise InputError("the folder of the metrics file does not exist", path)
+        raise InputError("cannot create the metrics file: its folder is not a folder", path)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"cannot create the metrics file: its folder is not writable by user id {os.getuid()}",
                          path)

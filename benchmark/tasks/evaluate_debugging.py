@@ -50,7 +50,8 @@ class DebuggingInputs:
     ignored: dict[str, str]  # stray files relative to the submission folder -> why (results.yaml lists them)
 
 
-def gather(params: Parameters, data_root: Path, submission_root: Path, one_submission: bool = False) -> DebuggingInputs:
+def gather(params: Parameters, data_root: Path, submission_root: Path,
+           one_submission: bool = False) -> DebuggingInputs:
     """Resources first (a resource problem stops the task), then every method's orders.
 
     ``one_submission`` (the evaluate task): ``submission_root`` holds the orders of one method only.

@@ -49,7 +49,8 @@ class SelectionInputs:
     ignored: dict[str, str]  # stray files relative to the submission folder -> why (results.yaml lists them)
 
 
-def gather(params: Parameters, data_root: Path, submission_root: Path, one_submission: bool = False) -> SelectionInputs:
+def gather(params: Parameters, data_root: Path, submission_root: Path,
+           one_submission: bool = False) -> SelectionInputs:
     """Resources first (a resource problem stops the task), then every submission, parsed.
 
     ``one_submission`` (the evaluate task): ``submission_root`` is itself one submission folder.
