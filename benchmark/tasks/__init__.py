@@ -38,7 +38,8 @@ class Task:
     help: str
     params: tuple[Param, ...]
     run: Callable[..., int]
-    in_mlcube: bool = True  # declared in mlcube.yaml (the demo runs the others in one workspace)
+    # declared in mlcube.yaml (demo runs the others in one workspace; evaluate is in container_config.yaml only)
+    in_mlcube: bool = True
     scores_submissions: bool = False  # its exit code reports invalid submissions (in strict mode)
 
     def call(self, paths: dict[str, str | None]) -> int:
