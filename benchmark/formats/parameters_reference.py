@@ -290,7 +290,6 @@ def reference_markdown() -> str:
         "Generated from the declarations in `benchmark/formats/parameters.py` (types, defaults, the comment "
         "of each field and the checks the loader makes) by",
         "",
-        "<!-- not-run: rewrites this page; tests/test_parameters_reference.py checks that it is current -->",
         "```bash",
         COMMAND,
         "```",
