@@ -156,7 +156,7 @@ class ExecutionParams:
 
 @dataclass(frozen=True)
 class BootstrapParams:
-    """Confidence intervals and paired comparisons over test rows (benchmark/bootstrap.py), both evaluations."""
+    """Confidence intervals and paired comparisons over test rows (benchmark/scoring/bootstrap.py), both evaluations."""
 
     resamples: int = 1000  # 0 switches the bootstrap off: results.yaml then holds no interval keys
     seed: int = 0  # with each test set's name, fixes every resample
