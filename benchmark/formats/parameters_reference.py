@@ -218,8 +218,11 @@ def keys(section: Section, comments: dict[tuple[str, str], str], owner: dict[typ
     found = []
     for f in dataclasses.fields(section.cls):
         path = f"{section.path}.{f.name}" if section.path else f.name
-        found.append(Key(path, type_text(hints[f.name], owner), default_text(f),
-                         comments.get((section.cls.__name__, f.name), ""), []))
+        meaning = comments.get((section.cls.__name__, f.name), "")
+        inner = _element(hints[f.name])[0]
+        if not meaning and dataclasses.is_dataclass(inner) and inspect.getdoc(inner) != _auto_doc(inner):
+            meaning = (inspect.getdoc(inner) or "").split("\n\n")[0].replace("\n", " ")  # the section's summary
+        found.append(Key(path, type_text(hints[f.name], owner), default_text(f), meaning, []))
     return found
 
 
@@ -303,7 +306,7 @@ def reference_markdown() -> str:
         out.append(f"| `{name}` | {getattr(parameters, name):,} | {cell(module_comment(name))} |")
     for s in all_sections:
         out += ["", f"## {s.title}", ""]
-        doc = inspect.getdoc(s.cls) if s.cls.__doc__ and not s.cls.__doc__.startswith(s.cls.__name__ + "(") else ""
+        doc = inspect.getdoc(s.cls) if s.cls.__doc__ and inspect.getdoc(s.cls) != _auto_doc(s.cls) else ""
         if doc:
             out += [" ".join(doc.split()), ""]
         for check in section_checks.get(s.path, []):
@@ -317,6 +320,11 @@ def reference_markdown() -> str:
     if unplaced:
         out += ["", "## Other checks", ""] + [f"- {check_text(m)}" for m in unplaced]
     return "\n".join(out) + "\n"
+
+
+def _auto_doc(cls: type) -> str:
+    """The docstring @dataclass writes for a class that has none (its signature), which says nothing."""
+    return cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
 
 
 def module_comment(name: str) -> str:
