@@ -165,7 +165,9 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (copy / ".venv").exists():  # pytest run from another environment: the pages' .venv/bin/python is this one
         (copy / ".venv" / "bin").mkdir(parents=True)
         for name in ("python", "python3"):
-            (copy / ".venv" / "bin" / name).symlink_to(sys.executable)
+            wrapper = copy / ".venv" / "bin" / name  # a wrapper, not a link: a link would lose that venv's pyvenv.cfg
+            wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+            wrapper.chmod(0o755)
     proc = run_in(copy, "bash", ".venv/bin/python -m benchmark demo\n")
     assert proc.returncode == 0, proc.stdout[-4000:]
     return copy
