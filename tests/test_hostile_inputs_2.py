@@ -171,8 +171,8 @@ def test_control_characters_in_parameters_are_one_line(ws, char, task, capfd, ca
                      f"--output_path={ws}/p"],
             "download": ["download", f"--output_path={ws}/d", f"--submission_path={ws}/s"]}[task]
     assert run_cli(*argv, f"--parameters_file={path}") == 2
-    assert error_lines(capfd, caplog) == [f"ERROR {path}:4: invalid YAML: character U+{ord(char):04X} is not allowed in "
-                                  "YAML (of the control characters, only tab and line breaks are)"]
+    assert error_lines(capfd, caplog) == [f"ERROR {path}:4: invalid YAML: character U+{ord(char):04X} is not "
+                                          "allowed in YAML (of the control characters, only tab and line breaks are)"]
 
 
 @pytest.mark.parametrize("section, key, value, message", [
@@ -389,7 +389,8 @@ def test_a_symlinked_lock_file_is_not_followed(ws, tmp_path, capfd, caplog):
     out.mkdir(parents=True)
     (out / ".lock").symlink_to(tmp_path / "elsewhere.lock")
     assert evaluate(ws, "selection") == 2
-    assert error_lines(capfd, caplog) == ["ERROR .lock: the lock file is a symbolic link; remove it (it must be a plain file)"]
+    assert error_lines(capfd, caplog) == [
+        "ERROR .lock: the lock file is a symbolic link; remove it (it must be a plain file)"]
     assert not (tmp_path / "elsewhere.lock").exists()
     with pytest.raises(InputError, match="symbolic link"):
         atomic.open_lock(out)  # the check at open time, for a link made after the first check
@@ -444,7 +445,8 @@ def test_ordering_lines_are_file_lines(ws, text, line, problem):
 
 
 @pytest.mark.parametrize("seconds, problem", [
-    ("١٢", "is not a number of seconds"), ("１２", "is not a number of seconds"), ("๑๒", "is not a number of seconds"),
+    ("١٢", "is not a number of seconds"), ("１２", "is not a number of seconds"),
+    ("๑๒", "is not a number of seconds"),
     ("1_000", "is not a number of seconds"), ("0x10", "is not a number of seconds"),
     ("inf", "is not a finite non-negative number of seconds"),
 ])

@@ -3,8 +3,10 @@
 The file is parsed into frozen dataclasses. Unknown keys, wrong types and
 missing values are rejected with a one-line error naming the file and the key,
 so a typo never silently falls back to a default. Every number has a declared
-range (:func:`bounded`), checked as it is read: a new numeric field is declared
-``name: int = bounded(default, low, high)`` and a test refuses one without.
+range, checked as it is read.
+
+A new numeric field declares its range with :func:`bounded`
+(``name: int = bounded(default, low, high)``); a test refuses one without.
 """
 from __future__ import annotations
 
@@ -74,26 +76,28 @@ class DemoSource:
 
     concepts: dict[str, int] = bounded(dict, 0, 9)  # selection task -> digit
     pairs: dict[str, list[int]] = bounded(dict, 0, 9)  # data_id -> [negative digit, positive digit]
+    # share of training rows given a wrong label (one-way: the positive digit labelled 0)
     noise: float = bounded(0.3, 0, 1, high_open=True)
-    seed: int = bounded(0, *SEED_RANGE)
+    seed: int = bounded(0, *SEED_RANGE)  # fixes the split into pool, test sets and the noise
 
 
 @dataclass(frozen=True)
 class SyntheticSource:
     """Synthetic data at DataPerf's real dimensions, streamed to parquet."""
 
-    pool_rows: int = bounded(100_000, 1, ROWS)
+    pool_rows: int = bounded(100_000, 1, ROWS)  # selection: candidate pool rows
+    # selection: rows per pool part file (the real pool is a folder of parts)
     rows_per_part: int = bounded(100_000, 1, ROWS)
-    dim: int = bounded(256, 1, DIMS)
-    test_rows: int = bounded(500, 1, ROWS)
-    example_rows: int = bounded(5, 0, ROWS)
-    positive_rate: float = bounded(0.05, 0, 1)
-    debugging_train_rows: int = bounded(300, 1, ROWS)
-    debugging_val_rows: int = bounded(100, 1, ROWS)
-    debugging_test_rows: int = bounded(500, 1, ROWS)
-    debugging_dim: int = bounded(2048, 1, DIMS)
-    noise: float = bounded(0.3, 0, 1, high_open=True)
-    seed: int = bounded(0, *SEED_RANGE)
+    dim: int = bounded(256, 1, DIMS)  # selection: embedding dimension
+    test_rows: int = bounded(500, 1, ROWS)  # selection: rows per task's test set
+    example_rows: int = bounded(5, 0, ROWS)  # selection: labelled examples per task
+    positive_rate: float = bounded(0.05, 0, 1)  # selection: share of pool rows that belong to a task's concept
+    debugging_train_rows: int = bounded(300, 1, ROWS)  # debugging: training rows per data_id
+    debugging_val_rows: int = bounded(100, 1, ROWS)  # debugging: validation rows per data_id
+    debugging_test_rows: int = bounded(500, 1, ROWS)  # debugging: test rows per data_id
+    debugging_dim: int = bounded(2048, 1, DIMS)  # debugging: embedding dimension
+    noise: float = bounded(0.3, 0, 1, high_open=True)  # debugging: share of training labels flipped
+    seed: int = bounded(0, *SEED_RANGE)  # fixes every generated value
 
 
 @dataclass(frozen=True)
@@ -119,17 +123,21 @@ class HttpSource:
     """Downloads over HTTP(S); see benchmark/sources/http.py."""
 
     resources: list[HttpResource] = field(default_factory=list)
-    max_tries: int = bounded(5, 1, 100)  # attempts per resource (connection errors, timeouts, 5xx/429), resumed ones included
+    # attempts per resource (connection errors, timeouts, 5xx/429), resumed ones included
+    max_tries: int = bounded(5, 1, 100)
     backoff_s: float = bounded(1.0, 0, 300)  # wait before the 2nd attempt; doubles each time (at most 300 s)
     timeout_s: float = bounded(60.0, 0, 3600, low_open=True)  # connect and read timeout of each request
-    deadline_s: float = bounded(21600.0, 0, SECONDS_LIMIT, low_open=True)  # wall-clock limit per resource (6 h), every attempt and wait included
+    # wall-clock limit per resource (6 h), every attempt and wait included
+    deadline_s: float = bounded(21600.0, 0, SECONDS_LIMIT, low_open=True)
     max_extracted_bytes: int = bounded(20 * 1024**3, 1, 2**50)  # refuse archives that expand to more than this
     drive_base_url: str = "https://drive.google.com"  # where Drive file links are fetched from
 
 
 @dataclass(frozen=True)
 class DownloadParams:
-    source: Literal["demo", "synthetic", "http"] = "demo"
+    """Where the download task gets the resources from (and whether it writes example submissions)."""
+
+    source: Literal["demo", "synthetic", "http"] = "demo"  # the section below that download uses
     write_examples: bool = True  # example submissions like the originals' random_500.csv
     demo: DemoSource = field(default_factory=DemoSource)
     synthetic: SyntheticSource = field(default_factory=SyntheticSource)
@@ -138,15 +146,19 @@ class DownloadParams:
 
 @dataclass(frozen=True)
 class SelectionTask:
-    test_set: str
-    examples: str | None = None
+    """One selection task (concept): its files, relative to data/selection/ (or found at any depth below it)."""
+
+    test_set: str  # alpha_test_set_<Task>_<dim>.parquet: ImageID, Confidence, embedding
+    examples: str | None = None  # alpha_example_set_<Task>.csv: the labelled examples the baselines start from
 
 
 @dataclass(frozen=True)
 class SelectionParams:
+    """The training-data selection benchmark (evaluate_selection, select_baselines)."""
+
     pool: str = "embeddings/train_emb_256_dataperf.parquet"  # found at any depth under data/selection
     tasks: dict[str, SelectionTask] = field(default_factory=dict)  # {}: discovered by DataPerf's file names
-    max_train_size: int = bounded(1000, 1, 1_000_000)  # a submission file is read whole: at most ~1 GB
+    max_train_size: int = bounded(1000, 1, 1_000_000)  # most rows a submitted training set may hold (DataPerf: 1,000)
     classifier: dict[str, Any] = field(default_factory=dict)  # LogisticRegression overrides
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
@@ -155,10 +167,12 @@ class SelectionParams:
 
 @dataclass(frozen=True)
 class DebuggingDataset:
-    train: str
-    test: str
-    ground_truth: str
-    val: str | None = None
+    """One debugging data set (data_id): its files, relative to data/debugging/ (or found at any depth below it)."""
+
+    train: str  # <data_id>_train_<noise>_<size>.parquet: filename, encoding, label (the noisy labels)
+    test: str  # <data_id>_test_<n>.parquet: the same columns, clean labels
+    ground_truth: str  # dataset_<data_id>_train.csv: ImageID, hv_label (the clean label of every training row)
+    val: str | None = None  # <data_id>_val_<n>.parquet: for the baselines; the scores never use it
 
 
 @dataclass(frozen=True)
@@ -166,13 +180,17 @@ class DebuggingBaselineBudgets:
     """How much work the sampling debugging baselines (debug_baselines) may do per data_id."""
 
     tmc_permutations: int = bounded(100, 1, 1_000_000)  # TMC-Shapley: sampled permutations
-    tmc_tolerance: float = bounded(0.01, 0, 1, high_open=True)  # TMC-Shapley: truncate once within this share of the full set's utility
+    # TMC-Shapley: truncate once within this share of the full set's utility
+    tmc_tolerance: float = bounded(0.01, 0, 1, high_open=True)
     oob_bags: int = bounded(100, 1, 1_000_000)  # Data-OOB: bootstrap samples
 
 
 @dataclass(frozen=True)
 class DebuggingParams:
-    data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
+    """The training-data debugging benchmark (evaluate_debugging, debug_baselines)."""
+
+    data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)  # {}: discovered by DataPerf's file names
+    # the target is this share of the fully cleaned training set's test accuracy
     target_ratio: float = bounded(0.95, 0, 1, low_open=True)
     classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
     protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
@@ -185,13 +203,14 @@ class ExecutionParams:
 
     n_jobs: int = bounded(1, -1, 256)  # local worker processes; -1 for every core
     scheduler: str | None = None  # e.g. tcp://scheduler:8786
-    retries: int = bounded(3, 0, 100)
+    retries: int = bounded(3, 0, 100)  # Dask: reruns of a job that raised
+    # Dask: how long to wait for the scheduler before a one-line error
     connect_timeout_s: float = bounded(30.0, 0, 3600, low_open=True)
 
 
 @dataclass(frozen=True)
 class BootstrapParams:
-    """Confidence intervals and paired comparisons over test rows (benchmark/bootstrap.py), both evaluations."""
+    """Confidence intervals and paired comparisons over test rows (benchmark/scoring/bootstrap.py), both evaluations."""
 
     resamples: int = bounded(1000, 0, 100_000)  # 0 switches the bootstrap off: results.yaml then holds no interval keys
     seed: int = bounded(0, *SEED_RANGE)  # with each test set's name, fixes every resample
@@ -210,6 +229,11 @@ class PlotParams:
 
 @dataclass(frozen=True)
 class Parameters:
+    """The whole file: one section per task group."""
+
+    # Which benchmark the evaluate task (MedPerf's door, docs/medperf.md) scores; null: the one the data
+    # folder holds (holding both is an error)
+    benchmark: Literal["selection", "debugging"] | None = None
     download: DownloadParams = field(default_factory=DownloadParams)
     selection: SelectionParams = field(default_factory=SelectionParams)
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
@@ -453,20 +477,12 @@ def _check_semantics(p: Parameters, path: Path) -> None:
         if not ok:
             raise InputError(message, path)
 
-    need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
-    need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
-    b = p.debugging.baselines
-    need(b.tmc_permutations >= 1, "debugging.baselines.tmc_permutations must be at least 1")
-    need(0 <= b.tmc_tolerance < 1, "debugging.baselines.tmc_tolerance must be in [0, 1)")
-    need(b.oob_bags >= 1, "debugging.baselines.oob_bags must be at least 1")
+    # Every number's range is declared with its field (bounded()) and checked as it is read;
+    # what is left here relates values to each other or to names.
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
-    need(p.execution.retries >= 0, "execution.retries must not be negative")
-    need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")
     need(p.execution.scheduler is None or scheduler_address_ok(p.execution.scheduler),
          "execution.scheduler: expected a Dask scheduler address such as tcp://scheduler:8786 "
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
-    need(p.bootstrap.resamples >= 0, "bootstrap.resamples must not be negative (0 switches it off)")
-    need(p.bootstrap.seed >= 0, "bootstrap.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for data_id in p.debugging.data_ids:
@@ -476,31 +492,14 @@ def _check_semantics(p: Parameters, path: Path) -> None:
                            ("debugging.classifier", p.debugging.classifier)):
         problem = check_classifier_settings(mapping)
         need(problem is None, f"{group}: {problem}")
-    low, high = PLOT_DPI_RANGE
-    need(low <= p.plot.dpi <= high, f"plot.dpi must be between {low} and {high}")
-    s = p.download.synthetic
-    need(min(s.pool_rows, s.rows_per_part, s.dim, s.test_rows, s.debugging_train_rows,
-             s.debugging_val_rows, s.debugging_test_rows, s.debugging_dim) >= 1,
-         "download.synthetic: sizes must be positive")
-    for noise, key in ((s.noise, "synthetic"), (p.download.demo.noise, "demo")):
-        need(0 <= noise < 1, f"download.{key}.noise must be in [0, 1)")
     if p.download.source == "demo":
-        d = p.download.demo
-        for name, digit in d.concepts.items():
-            need(0 <= digit <= 9, f"download.demo.concepts.{name}: {digit} is not a digit")
-        for name, pair in d.pairs.items():
-            need(len(pair) == 2 and pair[0] != pair[1] and all(0 <= x <= 9 for x in pair),
-                 f"download.demo.pairs.{name}: expected two different digits")
+        for name, pair in p.download.demo.pairs.items():
+            need(len(pair) == 2 and pair[0] != pair[1], f"download.demo.pairs.{name}: expected two different digits")
     _check_http(p.download.http, p.download.source == "http", need)
 
 
 def _check_http(h: HttpSource, active: bool, need: Any) -> None:
     need(not active or bool(h.resources), "download.source is http but download.http.resources lists nothing")
-    need(h.max_tries >= 1, "download.http.max_tries must be at least 1")
-    need(h.backoff_s >= 0, "download.http.backoff_s must not be negative")
-    need(h.timeout_s > 0, "download.http.timeout_s must be positive")
-    need(h.deadline_s > 0, "download.http.deadline_s must be positive")
-    need(h.max_extracted_bytes >= 1, "download.http.max_extracted_bytes must be positive")
     need(h.drive_base_url.startswith(("http://", "https://")) and "?" not in h.drive_base_url,
          "download.http.drive_base_url: expected an http(s) URL without a query")
     files: dict[tuple[str, str], int] = {}
@@ -519,7 +518,6 @@ def _check_http(h: HttpSource, active: bool, need: Any) -> None:
              f"{key}.path: expected a relative path inside the destination")
         need(r.sha256 is None or (len(r.sha256) == 64 and all(c in "0123456789abcdef" for c in r.sha256.lower())),
              f"{key}.sha256: expected 64 hex digits")
-        need(r.strip_components >= 0, f"{key}.strip_components must not be negative")
         need(r.kind != "file" or r.strip_components == 0, f"{key}: strip_components applies to archives only")
         if r.kind == "file":
             target = (r.destination, "/".join(p for p in parts if p not in ("", ".")))

@@ -128,7 +128,8 @@ class _Writer:
                 digest.update(chunk)
                 out.write(chunk)
         if size != declared_size:
-            raise UnsafeArchive(f"entry {excerpt(name, 120)} holds {size} bytes, but its header declares {declared_size}")
+            raise UnsafeArchive(f"entry {excerpt(name, 120)} holds {size} bytes, "
+                                f"but its header declares {declared_size}")
         os.chmod(path, 0o755 if executable else 0o644)
         self.entries[name] = Extracted(name, size, digest.hexdigest())
 
@@ -146,7 +147,8 @@ class _Writer:
 
     def hardlink(self, name: str, target: str) -> None:
         if target not in self.entries or self.entries[target].link is not None:
-            raise UnsafeArchive(f"hard link {excerpt(name, 120)} -> {excerpt(target, 120)} does not point to a file extracted before it")
+            raise UnsafeArchive(f"hard link {excerpt(name, 120)} -> {excerpt(target, 120)} does not point to a "
+                                "file extracted before it")
         self._new(name)
         self._parents(name)
         path = self._target(name)
