@@ -197,18 +197,22 @@ def test_every_number_declares_a_range_that_holds_its_default():
 
     assert numeric_fields_without_range() == []
 
-    def walk(cls):
-        for f in parameters.dataclasses.fields(cls):
-            if parameters.dataclasses.is_dataclass(f.type if isinstance(f.type, type) else None):
-                walk(f.type)
+    import dataclasses
+    import typing
+
+    def walk(cls) -> int:
+        checked = 0
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
             bounds = f.metadata.get(RANGE)
-            if bounds is not None and f.default is not parameters.dataclasses.MISSING:
-                assert f.default in bounds, f.name
-    for section in parameters.typing.get_type_hints(Parameters).values():
-        walk(section)
-        for inner in parameters.typing.get_type_hints(section).values():
-            if parameters.dataclasses.is_dataclass(inner):
-                walk(inner)
+            if bounds is not None and f.default is not dataclasses.MISSING:
+                assert f.default in bounds, f"{cls.__name__}.{f.name}"
+                checked += 1
+            for inner in (hints[f.name], *typing.get_args(hints[f.name])):
+                if dataclasses.is_dataclass(inner):
+                    checked += walk(inner)
+        return checked
+    assert walk(Parameters) >= 30  # every section, nested ones included
 
 
 def test_range_applies_inside_mappings_and_lists(tmp_path):
