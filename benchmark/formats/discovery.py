@@ -167,8 +167,21 @@ def resolve_selection(pool: str | None, tasks: dict[str, SelectionTask], root: P
     for task, spec in sorted(tasks.items()):
         resolved[task] = SelectionTask(
             test_set=tree.locate(spec.test_set, f"test set of {task}") if with_tests else spec.test_set,
-            examples=None if spec.examples is None else tree.locate(spec.examples, f"example set of {task}"))
+            examples=_examples(tree, spec.examples, task, required=not with_tests))
     return pool_path, resolved
+
+
+def _examples(tree: DataTree, named: str | None, task: str, required: bool) -> str | None:
+    """A task's example set; the evaluations never read it, so there an absent one is None (the original
+    repository ships the example sets, the Drive resources may not)."""
+    if named is None:
+        return None
+    try:
+        return tree.locate(named, f"example set of {task}")
+    except ResourceError as exc:
+        if required or "ambiguous" in exc.problem:
+            raise
+        return None
 
 
 def discover_pool(tree: DataTree) -> str:

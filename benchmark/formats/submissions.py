@@ -134,10 +134,17 @@ class SelectionCsv:
     image_ids: list[str]
     labels: np.ndarray  # int64, 0/1
     lines: list[int]  # 1-based file line of each row, for error messages
+    repeats: tuple[tuple[str, int, int], ...] = ()  # (ImageID, line, line it first appeared on), when allowed
 
 
-def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> SelectionCsv:
-    """Parse ``ImageID,Confidence`` rows (extra columns ignored), rejecting every malformed row."""
+def read_selection_csv(path: Path, max_rows: int, root: Path | None = None,
+                       repeats_allowed: bool = False) -> SelectionCsv:
+    """Parse ``ImageID,Confidence`` rows (extra columns ignored), rejecting every malformed row.
+
+    A repeated ImageID is an error unless ``repeats_allowed`` (the dataperf_2022
+    protocol: the original evaluator trains on every row); then each repeat is kept
+    and listed in ``repeats``.
+    """
     text = read_text(path, "training set file", root, (max_rows + 1) * BYTES_PER_TRAINING_ROW)
     rows = records(io.StringIO(text, newline=""))
     try:
@@ -153,6 +160,7 @@ def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> S
     ids: list[str] = []
     labels: list[int] = []
     lines: list[int] = []
+    repeats: list[tuple[str, int, int]] = []
     first_line: dict[str, int] = {}
     try:
         for line, row in rows:
@@ -164,10 +172,12 @@ def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> S
             if label not in ("0", "1"):
                 raise InputError(f"Confidence {excerpt(label)} is not 0 or 1", path, line)
             if image_id in first_line:
-                raise InputError(f"ImageID {excerpt(image_id)} repeats line {first_line[image_id]}", path, line)
+                if not repeats_allowed:
+                    raise InputError(f"ImageID {excerpt(image_id)} repeats line {first_line[image_id]}", path, line)
+                repeats.append((image_id, line, first_line[image_id]))
             if len(ids) == max_rows:
                 raise InputError(f"more than {max_rows} rows, the limit for a training set", path, line)
-            first_line[image_id] = line
+            first_line.setdefault(image_id, line)
             ids.append(image_id)
             labels.append(int(label))
             lines.append(line)
@@ -175,7 +185,85 @@ def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> S
         raise InputError(problem.problem, path, problem.line) from None
     if not ids:
         raise InputError("training set has a header but no rows", path)
-    return SelectionCsv(path=path, image_ids=ids, labels=np.asarray(labels, dtype=np.int64), lines=lines)
+    return SelectionCsv(path=path, image_ids=ids, labels=np.asarray(labels, dtype=np.int64), lines=lines,
+                        repeats=tuple(repeats))
+
+
+TASK_SETUP = "task_setup.yaml"  # the original's mapping: <Task>: [<training set>.csv, <test set>.parquet]
+MAX_TASK_SETUP_BYTES = 64 * 1024
+
+
+def read_task_setup(path: Path, tasks: Sequence[str], root: Path) -> dict[str, str]:
+    """The training set file of each task a ``task_setup.yaml`` (the Coactive evaluator's) names.
+
+    Its task entries are ``<Task>: ['train_sets/<file>.csv', 'test_sets/...']``;
+    every other key (``data_dir``, ``emb_file``, ``dim``, ...) is the original's
+    own setting and ignored. Task names match case-insensitively.
+    """
+    from .parameters import strict_yaml  # the same strict YAML reading as parameters.yaml
+
+    raw = strict_yaml(read_text(path, "task setup file", root, MAX_TASK_SETUP_BYTES), path)
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping <Task>: [training set, test set], as the original's task_setup.yaml",
+                         path)
+    by_fold = {task.casefold(): task for task in tasks}
+    mapping: dict[str, str] = {}
+    for key, value in raw.items():
+        task = by_fold.get(str(key).casefold())
+        if task is None:
+            continue
+        first = value[0] if isinstance(value, list) and value else value
+        if not isinstance(first, str) or not first.strip():
+            raise InputError(f"{key}: expected [training set file, test set file], found {excerpt(str(value), 60)}",
+                             path)
+        if task in mapping:
+            raise InputError(f"task {task} is named twice (task names match case-insensitively)", path)
+        mapping[task] = first.strip()
+    return mapping
+
+
+def _mapped_file(folder: Path, rel: str, task: str, source: str) -> Path:
+    """The file a mapping names: the path as written inside the folder, else the file of that name beside it.
+
+    (The original's paths are relative to its data folder, e.g. ``train_sets/Hawk.csv``,
+    while the files usually sit right in the submission folder.)
+    """
+    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or rel.startswith(("/", "\\")):
+        raise InputError(f"{source} names {excerpt(rel)} for {task}: expected a path inside the submission folder",
+                         folder)
+    for candidate in (folder.joinpath(*parts), folder / parts[-1]):
+        if os.path.lexists(candidate):
+            return candidate
+    raise InputError(f"training set file not found ({source} names {excerpt(rel)} for {task})", folder.joinpath(*parts))
+
+
+def _named_file(folder: Path, names: Sequence[str], task: str) -> Path:
+    """``<Task>.csv``, else the one file whose name equals it case-insensitively (``cupcake.csv``)."""
+    exact = folder / training_set_file(task)
+    if os.path.lexists(exact):
+        return exact
+    folded = [n for n in names if n.casefold() == training_set_file(task).casefold()]
+    if len(folded) > 1:
+        raise InputError(f"{len(folded)} files could be the training set of {task} ({', '.join(sorted(folded))}); "
+                         f"name one {training_set_file(task)}", folder)
+    return folder / folded[0] if folded else exact
+
+
+def _stray_reason(name: str, tasks: Sequence[str], used: Mapping[str, str], folder_name: str) -> str:
+    """Why a file in a submission folder is not scored, naming the task it might have meant."""
+    stem, _, suffix = name.rpartition(".")
+    stem = stem or name
+    for task, file in used.items():
+        if stem == file.rsplit(".", 1)[0] and suffix.lower() == "json":
+            return f"a JSON copy of {file}, the training set of {task} (only the CSV is scored)"
+    guesses = [t for t in sorted(tasks) if stem.casefold().startswith(t.casefold())]
+    hint = ""
+    if guesses:
+        hint = (f"; the training set of {guesses[0]}? name it {training_set_file(guesses[0])} or map it "
+                f"({TASK_SETUP} beside it, as the original's, or selection.submissions.{folder_name}.files"
+                f".{guesses[0]} in the parameters)")
+    return f"not the training set of a task ({', '.join(sorted(tasks))}){hint}"
 
 
 # --------------------------------------------------------------------------- debugging
@@ -237,6 +325,7 @@ class SelectionSubmission:
 
     name: str
     training_sets: dict[str, SelectionCsv | InputError]
+    files: dict[str, str] = field(default_factory=dict)  # task -> its file, where that is not <Task>.csv
 
 
 @dataclass(frozen=True)
@@ -280,10 +369,17 @@ def _listing(folder: Path) -> list[Path]:
         raise InputError(f"folder cannot be read ({exc.strerror or type(exc).__name__})", folder) from None
 
 
-def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) -> Found:
-    """Every ``<name>/`` folder under ``root`` with its parsed ``<Task>.csv`` files."""
+def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int,
+                               mappings: Mapping[str, Mapping[str, str]] | None = None,
+                               repeats_allowed: bool = False) -> Found:
+    """Every ``<name>/`` folder under ``root`` with its parsed training set per task.
+
+    Which file is a task's training set: the parameters' ``selection.submissions.<name>.files``
+    mapping, else a ``task_setup.yaml`` in the folder (the original's), else ``<Task>.csv``
+    or the one file named so case-insensitively.
+    """
     require_folder(root)
-    expected = {training_set_file(task): task for task in tasks}
+    mappings = mappings or {}
     found = Found()
     for entry in _listing(root):
         if _hidden(entry):
@@ -295,20 +391,44 @@ def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) 
             found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
             continue
         try:
-            inside = _listing(entry)
+            inside = [p for p in _listing(entry) if not _hidden(p)]
         except InputError as error:
             found.submissions.append(SelectionSubmission(entry.name, {task: error for task in sorted(tasks)}))
             continue
-        for inner in inside:
-            if not _hidden(inner) and inner.name not in expected:
-                found.stray.append(InputError(f"not the training set of a task ({', '.join(sorted(tasks))})", inner))
+        names = [p.name for p in inside]
+        mapping: Mapping[str, str] = mappings.get(entry.name, {})
+        source = f"selection.submissions.{entry.name}.files"
+        setup_error: InputError | None = None
+        if not mapping and TASK_SETUP in names:
+            source = TASK_SETUP
+            try:
+                mapping = read_task_setup(entry / TASK_SETUP, tasks, root)
+            except InputError as error:
+                setup_error = error
         parts: dict[str, SelectionCsv | InputError] = {}
+        used: dict[str, str] = {}  # task -> file (relative to the folder), where it is not <Task>.csv
+        scored: dict[str, str] = {}  # task -> file name, every task
+        chosen: set[Path] = set()
         for task in sorted(tasks):
             try:
-                parts[task] = read_selection_csv(entry / training_set_file(task), max_rows, root)
+                if setup_error is not None:
+                    raise setup_error
+                path = (_mapped_file(entry, mapping[task], task, source) if task in mapping
+                        else _named_file(entry, names, task))
+                chosen.add(path)
+                scored[task] = path.name
+                if path != entry / training_set_file(task):
+                    used[task] = path.relative_to(entry).as_posix()
+                parts[task] = read_selection_csv(path, max_rows, root, repeats_allowed)
             except InputError as error:
                 parts[task] = error
-        found.submissions.append(SelectionSubmission(entry.name, parts))
+        for inner in inside:
+            if inner in chosen or (inner.name == TASK_SETUP and source == TASK_SETUP):
+                continue
+            if inner.is_dir() and any(p.is_relative_to(inner) for p in chosen):
+                continue  # the folder a mapped training set sits in (train_sets/...)
+            found.stray.append(InputError(_stray_reason(inner.name, tasks, scored, entry.name), inner))
+        found.submissions.append(SelectionSubmission(entry.name, parts, used))
     if not found.submissions:
         raise InputError("no submission folders (expected <submission_name>/<Task>.csv)", root)
     return found
