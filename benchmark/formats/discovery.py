@@ -213,6 +213,10 @@ def discover_tasks(tree: DataTree, with_tests: bool = True) -> dict[str, Selecti
                     raise ResourceError(f"{path}: task name {task!r} is not valid (letters, digits, - and _)",
                                         tree.root)
                 into.setdefault(task, []).append(path)
+    for task, paths in examples.items():  # the original repository's copy (examples/ at the top) beside an
+        canonical = f"examples/alpha_example_set_{task}.csv"  # archive's copy of it: the repository's is used
+        if len(paths) > 1 and canonical in paths:
+            examples[task] = [canonical]
     if not with_tests:
         if not examples:
             raise ResourceError("no selection tasks found (looked at any depth for alpha_example_set_<Task>.csv)",
