@@ -382,3 +382,30 @@ def test_the_protocol_is_a_checked_parameter(tmp_path, caplog):
     assert run_cli(f"--workspace={ws}", "evaluate_selection") == 2
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "selection.protocol: 'lenient' is not one of strict, dataperf_2022" in errors[0]
+
+
+# --------------------------------------------------------------------------- debugging: dataperf_2022 and repeats
+def test_dataperf_2022_debugging_protocol_scores_a_repeated_index_like_the_original(tmp_path):
+    """The original fixes the first i listed rows at budget i, whatever repeats; the corrected protocol refuses."""
+    pytest.importorskip("torch")
+    from test_dataperf2022 import DATA_ID, evaluate, transcribed_protocol, write_original_layout
+
+    (X, noisy, clean, test_X, test_y), params = write_original_layout(tmp_path, n=10, dim=16)
+    order = [3, 1, 3, 4, 1, 0]  # 3 and 1 repeat
+    (tmp_path / "submissions" / f"{DATA_ID}_repeats.txt").write_text("".join(f"{i}\n" for i in order))
+    assert evaluate(tmp_path, params, tmp_path / "out") == 0
+    _, [(accuracies, fraction)] = transcribed_protocol(X, noisy, clean, test_X, test_y, [order])
+    results = yaml.safe_load((tmp_path / "out/results.yaml").read_text())
+    part = results["submissions"]["repeats"]["data_ids"][DATA_ID]
+    assert part["score"] == fraction and part["target_acc"] == 0.95 * accuracies[-1] and part["n_listed"] == 6
+    assert part["rows_repeated"] == [{"line": 3, "index": 3, "first_line": 1}, {"line": 5, "index": 1, "first_line": 2}]
+    curves = pd.read_csv(tmp_path / "out/curves.csv")
+    assert curves[curves.submission == "repeats"].accuracy.tolist() == accuracies
+
+    corrected = tmp_path / "corrected.yaml"
+    raw = yaml.safe_load(params.read_text())
+    raw["debugging"]["protocol"] = "corrected"
+    corrected.write_text(yaml.safe_dump(raw))
+    assert evaluate(tmp_path, corrected, tmp_path / "out2") == 0
+    part = yaml.safe_load((tmp_path / "out2/results.yaml").read_text())["submissions"]["repeats"]["data_ids"][DATA_ID]
+    assert part["error"].endswith(f"{DATA_ID}_repeats.txt:3: index 3 repeats line 1")

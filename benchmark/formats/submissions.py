@@ -281,8 +281,16 @@ def split_debugging_name(filename: str, data_ids: Iterable[str]) -> tuple[str, s
 
 def read_ordering(path: Path, n_train: int, root: Path | None = None) -> np.ndarray:
     """Distinct 0-based training-row indices, one per line; blank lines and whitespace tolerated."""
+    return read_ordering_lines(path, n_train, root)[0]
+
+
+def read_ordering_lines(path: Path, n_train: int, root: Path | None = None,
+                        repeats_allowed: bool = False) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
+    """The indices of an ordering file and, when ``repeats_allowed`` (the dataperf_2022 protocol: the
+    original fixes a listed row again, which changes nothing), each repeat as (index, line, first line)."""
     text = read_text(path, "ordering file", root, max(n_train, 1) * BYTES_PER_ORDER_LINE + 4096)
     order: list[int] = []
+    repeats: list[tuple[int, int, int]] = []
     first_line: dict[int, int] = {}
     for line_no, raw in enumerate(text.splitlines(), start=1):
         token = raw.strip()
@@ -297,10 +305,12 @@ def read_ordering(path: Path, n_train: int, root: Path | None = None) -> np.ndar
         if index >= n_train:
             raise InputError(f"index {index} is out of range: the training set has {n_train} rows", path, line_no)
         if index in first_line:
-            raise InputError(f"index {index} repeats line {first_line[index]}", path, line_no)
-        first_line[index] = line_no
+            if not repeats_allowed:
+                raise InputError(f"index {index} repeats line {first_line[index]}", path, line_no)
+            repeats.append((index, line_no, first_line[index]))
+        first_line.setdefault(index, line_no)
         order.append(index)
-    return np.asarray(order, dtype=np.int64)
+    return np.asarray(order, dtype=np.int64), tuple(repeats)
 
 
 def read_time(path: Path, root: Path | None = None) -> float:
@@ -335,6 +345,7 @@ class Ordering:
     path: Path
     order: np.ndarray  # int64 row indices, most suspicious first
     seconds: float | None
+    repeats: tuple[tuple[int, int, int], ...] = ()  # (index, line, first line), dataperf_2022 protocol only
 
 
 @dataclass(frozen=True)
@@ -434,7 +445,7 @@ def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int,
     return found
 
 
-def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
+def find_debugging_submissions(root: Path, n_train: Mapping[str, int], repeats_allowed: bool = False) -> Found:
     """Every method with a ``<data_id>_<method>.txt`` under ``root``, its orders read for each data_id."""
     require_folder(root)
     data_ids = sorted(n_train)
@@ -462,10 +473,10 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
             try:
                 if data_id not in files[method]:
                     raise InputError(f"no ordering for data_id {data_id}", path)
-                order = read_ordering(path, n_train[data_id], root)
+                order, repeats = read_ordering_lines(path, n_train[data_id], root, repeats_allowed)
                 time_path = root / time_file(data_id, method)
                 seconds = read_time(time_path, root) if os.path.lexists(time_path) else None
-                orderings[data_id] = Ordering(path, order, seconds)
+                orderings[data_id] = Ordering(path, order, seconds, repeats)
             except InputError as error:
                 orderings[data_id] = error
         found.submissions.append(DebuggingSubmission(method, orderings))
