@@ -409,3 +409,20 @@ def test_dataperf_2022_debugging_protocol_scores_a_repeated_index_like_the_origi
     assert evaluate(tmp_path, corrected, tmp_path / "out2") == 0
     part = yaml.safe_load((tmp_path / "out2/results.yaml").read_text())["submissions"]["repeats"]["data_ids"][DATA_ID]
     assert part["error"].endswith(f"{DATA_ID}_repeats.txt:3: index 3 repeats line 1")
+
+
+def test_a_handed_over_repository_file_alone_leaves_the_drive_resources_to_download(server, tmp_path):
+    """Only random_500.csv put in the hand-off folder: it stands for its resource; the Drive folder and the other
+    repository files are still fetched."""
+    from test_real_data import serve_published
+
+    serve_published(server, tmp_path / "published")
+    repo_files = coactive_repo_files(tmp_path / "published")
+    ws = workspace_for(tmp_path, server.base, repo_files)
+    (ws / "data/downloads/selection").mkdir(parents=True)
+    (ws / "data/downloads/selection/random_500.csv").write_bytes(repo_files["train_sets/random_500.csv"])
+    assert cli(ws, "download", "dataperf_selection.yaml") == 0
+    assert server.hits["/coactive/train_sets/random_500.csv"] == 0 and server.hits["/download"] == 1
+    assert server.hits["/coactive/examples/alpha_example_set_Hawk.csv"] == 1
+    assert (ws / "data/selection/train_sets/random_500.csv").read_bytes() == repo_files["train_sets/random_500.csv"]
+    assert (ws / f"data/selection/{RESOURCES}/test_sets/alpha_test_set_Hawk_256.parquet").is_file()

@@ -417,7 +417,7 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for name, mapping in p.selection.submissions.items():
-        need(bool(mapping.files), f"selection.submissions.{name}.files: expected a mapping task -> file")
+        need(bool(mapping.files), f"selection.submissions.{name}.files: expected a mapping of task to file")
         for task, rel in mapping.files.items():
             parts = rel.replace("\\", "/").split("/")
             need(not rel.startswith(("/", "\\")) and ":" not in rel and ".." not in parts,

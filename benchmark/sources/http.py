@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,7 +191,7 @@ def _scrubbed(url: str) -> Iterator[None]:
 
 
 def handed_over(resources: list[HttpResource],
-                data_root: Path) -> dict[str, list[tuple[HttpResource, frozenset[str]]]]:
+                data_root: Path) -> dict[str, list[tuple[HttpResource, frozenset[str] | None]]]:
     """Per destination, local resources made of what is in ``downloads/<destination>/`` (if anything).
 
     What a browser or an unzip leaves there stands for the destination's published
@@ -204,7 +204,7 @@ def handed_over(resources: list[HttpResource],
     repository's examples) are still fetched from their URLs, unless a file of the
     same name was put there (then it is verified against that resource's sha256).
     """
-    handed: dict[str, list[tuple[HttpResource, frozenset[str]]]] = {}
+    handed: dict[str, list[tuple[HttpResource, frozenset[str] | None]]] = {}
     for destination in sorted({r.destination for r in resources}):
         folder = data_root / HANDOFF / destination
         entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".")
@@ -216,7 +216,7 @@ def handed_over(resources: list[HttpResource],
         accepted = frozenset(r.sha256.lower() for r in here if r.kind != "file" and r.sha256)
         unpacked = {name for entry in entries if entry.is_file() and _kind_by_name(entry.name) == "zip"
                     for name in _zip_top_level(entry)}
-        items = []
+        items: list[tuple[HttpResource, frozenset[str] | None]] = []
         for entry in entries:
             if entry.name in unpacked:
                 log.info("%s: the unpacked copy of an archive beside it; the archive is used", entry)
@@ -235,9 +235,11 @@ def handed_over(resources: list[HttpResource],
             resource = HttpResource(url=str(entry.resolve()), destination=destination, kind=kind,  # type: ignore[arg-type]
                                     path=entry.name if kind == "file" else "")
             items.append((resource, accepted))
-        replaced = {id(r) for r in here if r.kind != "file"} | {
-            id(files_by_name[e.name]) for e in entries if e.is_file() and e.name in files_by_name}
-        handed[destination] = items + [(r, None) for r in here if id(r) not in replaced]  # type: ignore[misc]
+        standing_for_files = {e.name for e in entries if e.is_file() and e.name in files_by_name}
+        bundles = any(e.name not in standing_for_files for e in entries)  # an archive or folder was handed over
+        replaced = ({id(r) for r in here if r.kind != "file"} if bundles else set()) | {
+            id(files_by_name[name]) for name in standing_for_files}
+        handed[destination] = items + [(r, None) for r in here if id(r) not in replaced]
     return handed
 
 
@@ -612,7 +614,7 @@ def _looks_like_html(path: Path) -> bool:
 
 
 def check_named_files(params: Parameters, data_root: Path, destinations: set[str],
-                      absent_optional: set[tuple[str, str]] = frozenset()) -> None:  # type: ignore[assignment]
+                      absent_optional: Collection[tuple[str, str]] = ()) -> None:
     """The files the parameters name are all there (where they name none, the evaluations discover them).
 
     Named paths are found at any depth (discovery.py), so an archive nested one
