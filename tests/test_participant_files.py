@@ -426,3 +426,23 @@ def test_a_handed_over_repository_file_alone_leaves_the_drive_resources_to_downl
     assert server.hits["/coactive/examples/alpha_example_set_Hawk.csv"] == 1
     assert (ws / "data/selection/train_sets/random_500.csv").read_bytes() == repo_files["train_sets/random_500.csv"]
     assert (ws / f"data/selection/{RESOURCES}/test_sets/alpha_test_set_Hawk_256.parquet").is_file()
+
+
+def test_the_evaluate_task_takes_the_originals_names_and_protocol(tmp_path):
+    """MedPerf's evaluate task (one submission folder): cupcake.csv & co., repeats counted in the flat file."""
+    from benchmark.formats.metrics import read_metrics
+
+    ws, resources, made = selection_workspace(tmp_path, {"protocol": "dataperf_2022"})
+    folder = tmp_path / "predictions"
+    folder.mkdir()
+    rng = np.random.default_rng(9)
+    for i, t in enumerate(SELECTION_TASKS):
+        frame = training_set(made, rng, 70, i)
+        pd.concat([frame, frame.iloc[:2]]).to_csv(folder / f"{t.lower()}.csv", index=False)
+    out = tmp_path / "metrics.yaml"
+    assert run_cli("evaluate", f"--predictions={folder}", f"--labels={ws / 'data'}",
+                   f"--parameters_file={ws / 'parameters.yaml'}", f"--output_path={out}") == 0
+    flat = read_metrics(out)
+    assert flat["valid"] is True and flat["tasks.Hawk.file"] == "hawk.csv"
+    assert flat["tasks.Hawk.rows_repeated"] == 2 and flat["tasks.Hawk.rows_dropped"] == 0
+    assert flat["tasks.Hawk.f1"] == original_of(resources, folder / "hawk.csv", "Hawk")["f1"]

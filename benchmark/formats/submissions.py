@@ -401,47 +401,97 @@ def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int,
         if not entry.is_dir():
             found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
             continue
-        try:
-            inside = [p for p in _listing(entry) if not _hidden(p)]
-        except InputError as error:
-            found.submissions.append(SelectionSubmission(entry.name, {task: error for task in sorted(tasks)}))
-            continue
-        names = [p.name for p in inside]
-        mapping: Mapping[str, str] = mappings.get(entry.name, {})
-        source = f"selection.submissions.{entry.name}.files"
-        setup_error: InputError | None = None
-        if not mapping and TASK_SETUP in names:
-            source = TASK_SETUP
-            try:
-                mapping = read_task_setup(entry / TASK_SETUP, tasks, root)
-            except InputError as error:
-                setup_error = error
-        parts: dict[str, SelectionCsv | InputError] = {}
-        used: dict[str, str] = {}  # task -> file (relative to the folder), where it is not <Task>.csv
-        scored: dict[str, str] = {}  # task -> file name, every task
-        chosen: set[Path] = set()
-        for task in sorted(tasks):
-            try:
-                if setup_error is not None:
-                    raise setup_error
-                path = (_mapped_file(entry, mapping[task], task, source) if task in mapping
-                        else _named_file(entry, names, task))
-                chosen.add(path)
-                scored[task] = path.name
-                if path != entry / training_set_file(task):
-                    used[task] = path.relative_to(entry).as_posix()
-                parts[task] = read_selection_csv(path, max_rows, root, repeats_allowed)
-            except InputError as error:
-                parts[task] = error
-        for inner in inside:
-            if inner in chosen or (inner.name == TASK_SETUP and source == TASK_SETUP):
-                continue
-            if inner.is_dir() and any(p.is_relative_to(inner) for p in chosen):
-                continue  # the folder a mapped training set sits in (train_sets/...)
-            found.stray.append(InputError(_stray_reason(inner.name, tasks, scored, entry.name), inner))
-        found.submissions.append(SelectionSubmission(entry.name, parts, used))
+        _read_selection_folder(entry, entry.name, tasks, max_rows, root, found, mappings.get(entry.name, {}),
+                               repeats_allowed)
     if not found.submissions:
         raise InputError("no submission folders (expected <submission_name>/<Task>.csv)", root)
+    return found
+
+
+def _read_selection_folder(folder: Path, name: str, tasks: Sequence[str], max_rows: int, root: Path,
+                           found: Found, mapping: Mapping[str, str] | None = None,
+                           repeats_allowed: bool = False) -> None:
+    """One submission folder's training set per task (each parsed or its error); other entries are stray.
+
+    Which file is a task's: ``mapping`` (the parameters' ``selection.submissions.<name>.files``),
+    else a ``task_setup.yaml`` in the folder (the original's), else ``<Task>.csv`` or the one file
+    named so case-insensitively.
+    """
+    try:
+        inside = [p for p in _listing(folder) if not _hidden(p)]
+    except InputError as error:
+        found.submissions.append(SelectionSubmission(name, {task: error for task in sorted(tasks)}))
+        return
+    names = [p.name for p in inside]
+    mapping = mapping or {}
+    source = f"selection.submissions.{name}.files"
+    setup_error: InputError | None = None
+    if not mapping and TASK_SETUP in names:
+        source = TASK_SETUP
+        try:
+            mapping = read_task_setup(folder / TASK_SETUP, tasks, root)
+        except InputError as error:
+            setup_error = error
+    parts: dict[str, SelectionCsv | InputError] = {}
+    used: dict[str, str] = {}  # task -> file (relative to the folder), where it is not <Task>.csv
+    scored: dict[str, str] = {}  # task -> file name, every task
+    chosen: set[Path] = set()
+    for task in sorted(tasks):
+        try:
+            if setup_error is not None:
+                raise setup_error
+            path = (_mapped_file(folder, mapping[task], task, source) if task in mapping
+                    else _named_file(folder, names, task))
+            chosen.add(path)
+            scored[task] = path.name
+            if path != folder / training_set_file(task):
+                used[task] = path.relative_to(folder).as_posix()
+            parts[task] = read_selection_csv(path, max_rows, root, repeats_allowed)
+        except InputError as error:
+            parts[task] = error
+    for inner in inside:
+        if inner in chosen or (inner.name == TASK_SETUP and source == TASK_SETUP):
+            continue
+        if inner.is_dir() and any(p.is_relative_to(inner) for p in chosen):
+            continue  # the folder a mapped training set sits in (train_sets/...)
+        found.stray.append(InputError(_stray_reason(inner.name, tasks, scored, name), inner))
+    found.submissions.append(SelectionSubmission(name, parts, used))
+
+
+class NoSubmission(InputError):
+    """The folder that should hold exactly one submission holds none, or several: that submission is invalid.
+
+    Unlike a resource problem this does not stop the task: the evaluate task records it as the reason.
+    """
+
+
+ONE_SUBMISSION = "submission"  # the name of the one submission a predictions folder holds (any mount point)
+
+
+def find_one_selection_submission(folder: Path, tasks: Sequence[str], max_rows: int,
+                                  mapping: Mapping[str, str] | None = None, repeats_allowed: bool = False) -> Found:
+    """``folder`` itself is one submission: ``<folder>/<Task>.csv`` (or as mapped), named :data:`ONE_SUBMISSION`."""
+    require_folder(folder)
+    names = [training_set_file(task) for task in sorted(tasks)]
+    entries = {p.name.casefold() for p in _listing(folder) if not _hidden(p)}
+    if not mapping and TASK_SETUP not in entries and not entries & {n.casefold() for n in names}:
+        raise NoSubmission(f"the predictions folder holds none of the training set files {', '.join(names)}")
+    found = Found()
+    _read_selection_folder(folder, ONE_SUBMISSION, tasks, max_rows, folder, found, mapping, repeats_allowed)
+    return found
+
+
+def find_one_debugging_submission(folder: Path, n_train: Mapping[str, int], repeats_allowed: bool = False) -> Found:
+    """The orderings of one method: ``<folder>/<data_id>_<method>.txt`` (and time files) for a single method."""
+    try:
+        found = find_debugging_submissions(folder, n_train, repeats_allowed)
+    except InputError as error:  # named without the folder's path, which differs between mounts
+        raise NoSubmission(f"the predictions folder: {error.problem}") from None
+    if len(found.submissions) > 1:
+        methods = [s.method for s in found.submissions]
+        raise NoSubmission(f"the predictions folder holds the orderings of {len(methods)} methods "
+                           f"({', '.join(methods[:5])}{', ...' if len(methods) > 5 else ''}); "
+                           "one submission is one method")
     return found
 
 
