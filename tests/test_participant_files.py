@@ -179,6 +179,10 @@ def test_without_the_repository_files_download_says_so_and_evaluation_runs(tmp_p
     assert cli(ws, "download", "dataperf_selection.yaml") == 0
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len([w for w in warnings if "(optional: going on without selection/" in w]) == 5
+    # offline, the host is tried for the first file only; the other four are not tried (one round of retries)
+    assert len([w for w in warnings if ": not tried, 127.0.0.1 did not answer for " in w]) == 4
+    assert caplog.text.count("/coactive/") and len([r for r in caplog.records if r.getMessage().endswith(": fetching")
+                                                     and "/coactive/" in r.getMessage()]) == 1
     assert [w for w in warnings if w.startswith("no selection example submission")] == [
         "no selection example submission: random_500.csv among the selection resources (not found); the original "
         "repository ships it as data/train_sets/random_500.csv"]

@@ -142,11 +142,18 @@ def fetch_resources(params: Parameters, data_root: Path) -> list[Path]:
         work += items
     placed = []
     absent: set[tuple[str, str]] = set()  # (destination, path) of optional files that could not be fetched
+    unreachable: dict[str, str] = {}  # host -> the optional URL it failed (offline: one round of retries, not one each)
     with requests.Session() as session:
         session.headers["User-Agent"] = USER_AGENT
         for r, accepted in work:
             with _scrubbed(r.url):
                 unverified: list[tuple[_Plan, str]] = []
+                host = urlsplit(r.url).hostname if r.optional and _local_path(r.url, data_root) is None else None
+                if host in unreachable:
+                    log.warning("%s: not tried, %s did not answer for %s (optional: going on without %s/%s)",
+                                redact(r.url), host, unreachable[host], r.destination, r.path)
+                    absent.add((r.destination, _normal_path(r.path)))
+                    continue
                 try:
                     for plan in _expand(r, http, session, data_root, staging, accepted):
                         placed.append(_fetch(plan, http, session, data_root, staging, unverified))
@@ -157,6 +164,8 @@ def fetch_resources(params: Parameters, data_root: Path) -> list[Path]:
                         raise
                     log.warning("%s (optional: going on without %s/%s)", error.message, r.destination, r.path)
                     absent.add((r.destination, _normal_path(r.path)))
+                    if host and not (error.message.startswith("download of ") and " failed: HTTP " in error.message):
+                        unreachable[host] = redact(r.url)
                 _warn_unverified(r, unverified)
     check_named_files(params, data_root, {r.destination for r in http.resources}, absent)
     return placed
