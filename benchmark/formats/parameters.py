@@ -123,6 +123,11 @@ class DebuggingBaselineBudgets:
     tmc_permutations: int = 100  # TMC-Shapley: sampled permutations
     tmc_tolerance: float = 0.01  # TMC-Shapley: truncate once within this share of the full set's utility
     oob_bags: int = 100  # Data-OOB: bootstrap samples
+    banzhaf_samples: int = 1000  # Data Banzhaf: sampled subsets (maximum sample reuse)
+    beta_permutations: int = 100  # Beta-Shapley: sampled permutations
+    beta_alpha: float = 16.0  # Beta-Shapley: Beta(alpha, beta) weights of the subset sizes (16, 1: small sets)
+    beta_beta: float = 1.0
+    beta_tail: float = 0.001  # Beta-Shapley: subset-size mass left unevaluated (bounds each value's bias)
 
 
 @dataclass(frozen=True)
@@ -377,6 +382,10 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(b.tmc_permutations >= 1, "debugging.baselines.tmc_permutations must be at least 1")
     need(0 <= b.tmc_tolerance < 1, "debugging.baselines.tmc_tolerance must be in [0, 1)")
     need(b.oob_bags >= 1, "debugging.baselines.oob_bags must be at least 1")
+    need(b.banzhaf_samples >= 1, "debugging.baselines.banzhaf_samples must be at least 1")
+    need(b.beta_permutations >= 1, "debugging.baselines.beta_permutations must be at least 1")
+    need(b.beta_alpha > 0 and b.beta_beta > 0, "debugging.baselines.beta_alpha and beta_beta must be positive")
+    need(0 <= b.beta_tail < 1, "debugging.baselines.beta_tail must be in [0, 1)")
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
     need(p.execution.retries >= 0, "execution.retries must not be negative")
     need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")
