@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -193,20 +194,13 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
 
 
 # --------------------------------------------------------------------------- running
-def _seeded(build, method: str, task: str):
-    """The runner's (rows, sample ids, sample rows) call, for a method that takes its own Generator."""
-    seed = [SEED, zlib.crc32(method.encode("utf-8")), zlib.crc32(task.encode("utf-8"))]
-    return lambda rows, _ids, _X: build(rows, np.random.default_rng(seed))
+Build = Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]
 
 
-
-def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
-    """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
-    examples = read_task_examples(params, data_root)
-    pool = CandidatePool(data_root / SELECTION / DataTree.scan(data_root / SELECTION).locate(
-        params.selection.pool, "candidate pool", folder_ok=True))
-    rows, sample_ids, sample_X = gather(pool, examples)
-    limit, settings = params.selection.max_train_size, params.selection.baselines
+def builders(params: Parameters, rows: dict[str, TaskRows], sample_ids: np.ndarray,
+             sample_X: np.ndarray) -> list[tuple[str, Build]]:
+    """Every baseline as (name, build(task rows, sample ids, sample rows)), in :data:`METHODS` order."""
+    settings = params.selection.baselines
     every_task = {task: task_rows.examples for task, task_rows in rows.items()}
     published = {  # each gets its own Generator, seeded from (SEED, method, task)
         FPSCV: lambda r, rng: fpscv_training_set(
@@ -217,11 +211,29 @@ def run_selection_baselines(params: Parameters, data_root: Path, submission_root
         UNCERTAINTY: lambda r, rng: uncertainty_training_set(
             sample_ids, sample_X, r.example_ids, r.examples, rng, settings.uncertainty_size, settings.uncertainty_C,
             settings.uncertainty_band_top, settings.uncertainty_band_bottom)}
+    return [(RANDOM, random_baseline), (NEAREST, nearest_baseline), (SELFTRAIN_FPS, selftrain_fps_baseline),
+            (PROPAGATION, propagation_baseline), *((m, _seeded(f, m)) for m, f in published.items())]
+
+
+def _seeded(build: Callable[[TaskRows, np.random.Generator], TrainingSet], method: str) -> Build:
+    """The runner's call for a method that takes a Generator: a fresh one per (method, task)."""
+    def run(rows: TaskRows, _ids: np.ndarray, _X: np.ndarray) -> TrainingSet:
+        seed = [SEED, zlib.crc32(method.encode("utf-8")), zlib.crc32(rows.task.encode("utf-8"))]
+        return build(rows, np.random.default_rng(seed))
+    return run
+
+
+
+def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
+    """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
+    examples = read_task_examples(params, data_root)
+    pool = CandidatePool(data_root / SELECTION / DataTree.scan(data_root / SELECTION).locate(
+        params.selection.pool, "candidate pool", folder_ok=True))
+    rows, sample_ids, sample_X = gather(pool, examples)
+    limit, methods = params.selection.max_train_size, builders(params, rows, sample_ids, sample_X)
     written = []
     for task, task_rows in rows.items():
-        for method, build in ((RANDOM, random_baseline), (NEAREST, nearest_baseline),
-                              (SELFTRAIN_FPS, selftrain_fps_baseline), (PROPAGATION, propagation_baseline),
-                              *((m, _seeded(f, m, task)) for m, f in published.items())):
+        for method, build in methods:
             sub = cap(build(task_rows, sample_ids, sample_X), limit)
             ids, labels = sub.ids, sub.labels
             order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
