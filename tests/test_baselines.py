@@ -175,8 +175,10 @@ def _move(path: Path, hidden: Path) -> None:
 # --------------------------------------------------------------------------- debugging
 NON_RANDOM = tuple(m for m in dbg_baselines.METHODS if m != dbg_baselines.RANDOM)
 VALIDATION_BASED = (dbg_baselines.KNN_SHAPLEY, dbg_baselines.CONFIDENT_LEARNING, dbg_baselines.LOSS,
-                    dbg_baselines.TMC_SHAPLEY, dbg_baselines.DATA_BANZHAF, dbg_baselines.BETA_SHAPLEY,
-                    dbg_baselines.INFLUENCE)
+                    dbg_baselines.TMC_SHAPLEY, dbg_baselines.DATA_BANZHAF, dbg_baselines.INFLUENCE)
+# Beta(16, 1)-Shapley learns from the validation set too, but weighs subsets of a few rows, whose models are
+# poor judges of a label: on the synthetic source its precision@m is about 0.46 (docs/baselines.md), so it is
+# held to "above random" only
 
 
 def _write_order(path: Path, order) -> None:
