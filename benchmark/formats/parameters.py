@@ -67,6 +67,9 @@ class HttpResource:
     sha256: str | None = None  # of the published file or archive; strongly recommended (not for folders)
     strip_components: int = 0  # archive: leading path components dropped from every entry (like tar's)
     files: list[str] = field(default_factory=list)  # folder: fetch only these (paths inside it); [] = all
+    # a file the evaluations can do without (the original repository's examples): when it cannot be
+    # fetched, download says so in one warning and goes on; a sha256 mismatch stays an error
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,16 @@ class SelectionTask:
     examples: str | None = None  # alpha_example_set_<Task>.csv: the labelled examples the baselines start from
 
 
+SELECTION_PROTOCOLS = ("strict", "dataperf_2022")
+
+
+@dataclass(frozen=True)
+class SubmissionFiles:
+    """Which file of one submission folder is the training set of each task (the original's task_setup.yaml role)."""
+
+    files: dict[str, str] = field(default_factory=dict)  # task -> path inside the submission folder
+
+
 @dataclass(frozen=True)
 class SelectionBaselineParams:
     """The published selection approaches' settings (select_baselines; docs/baselines.md)."""
@@ -129,6 +142,10 @@ class SelectionParams:
     # DataPerf overview names as the selection objective (both are always recorded per task)
     leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
     baselines: SelectionBaselineParams = field(default_factory=SelectionBaselineParams)
+    # strict: a repeated ImageID or one not in the pool makes the training set invalid; dataperf_2022: the
+    # original evaluator's inner join (repeats kept, unknown ImageIDs dropped), each such row in results.yaml
+    protocol: Literal[SELECTION_PROTOCOLS] = SELECTION_PROTOCOLS[0]
+    submissions: dict[str, SubmissionFiles] = field(default_factory=dict)  # submission name -> its files
 
 
 @dataclass(frozen=True)
@@ -438,6 +455,12 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(p.bootstrap.seed >= 0, "bootstrap.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
+    for name, mapping in p.selection.submissions.items():
+        need(bool(mapping.files), f"selection.submissions.{name}.files: expected a mapping of task to file")
+        for task, rel in mapping.files.items():
+            parts = rel.replace("\\", "/").split("/")
+            need(not rel.startswith(("/", "\\")) and ":" not in rel and ".." not in parts,
+                 f"selection.submissions.{name}.files.{task}: expected a path inside the submission folder")
     for data_id in p.debugging.data_ids:
         need(is_data_id(data_id),
              f"debugging.data_ids: {data_id!r} is not a valid data_id (letters, digits and -)")
