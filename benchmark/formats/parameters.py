@@ -116,6 +116,9 @@ class HttpResource:
     sha256: str | None = None  # of the published file or archive; strongly recommended (not for folders)
     strip_components: int = bounded(0, 0, 255)  # archive: leading path components dropped from every entry (like tar's)
     files: list[str] = field(default_factory=list)  # folder: fetch only these (paths inside it); [] = all
+    # a file the evaluations can do without (the original repository's examples): when it cannot be
+    # fetched, download says so in one warning and goes on; a sha256 mismatch stays an error
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,36 @@ class SelectionTask:
     examples: str | None = None  # alpha_example_set_<Task>.csv: the labelled examples the baselines start from
 
 
+SELECTION_PROTOCOLS = ("strict", "dataperf_2022")
+
+
+@dataclass(frozen=True)
+class SubmissionFiles:
+    """Which file of one submission folder is the training set of each task (the original's task_setup.yaml role)."""
+
+    files: dict[str, str] = field(default_factory=dict)  # task -> path inside the submission folder
+
+
+@dataclass(frozen=True)
+class SelectionBaselineParams:
+    """The published selection approaches' settings (select_baselines; docs/baselines.md)."""
+
+    fpscv_positives: list[int] = bounded(lambda: [5, 10], 1, 1_000_000)  # FPSCV: budgets of examples...
+    # ...and negatives, cross-validated
+    fpscv_negatives: list[int] = bounded(lambda: [20, 40, 90], 1, 1_000_000)
+    fpscv_folds: int = bounded(5, 1, 100)  # FPSCV: splits at each of the two levels of the nested cross-validation
+    fpscv_candidates: int = bounded(1000, 1, ROWS)  # FPSCV: farthest-point-sampled negative candidates
+    # pseudo-label generation: rows, an equal share per task's pseudo-class
+    pseudo_label_size: int = bounded(999, 1, 1_000_000)
+    pseudo_label_hidden: int = bounded(25, 1, 100_000)  # pseudo-label generation: hidden units of the MLP
+    uncertainty_size: int = bounded(1000, 1, 1_000_000)  # modified uncertainty sampling: rows
+    # modified uncertainty sampling: inverse regularization (almost none)
+    uncertainty_C: float = bounded(1.0e6, 0, 1e12, low_open=True)
+    # modified uncertainty sampling: negatives ranked below this share...
+    uncertainty_band_top: float = bounded(0.02, 0, 1)
+    uncertainty_band_bottom: float = bounded(0.05, 0, 1)  # ...and above this one
+
+
 @dataclass(frozen=True)
 class SelectionParams:
     """The training-data selection benchmark (evaluate_selection, select_baselines)."""
@@ -163,6 +196,11 @@ class SelectionParams:
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
     leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
+    baselines: SelectionBaselineParams = field(default_factory=SelectionBaselineParams)
+    # strict: a repeated ImageID or one not in the pool makes the training set invalid; dataperf_2022: the
+    # original evaluator's inner join (repeats kept, unknown ImageIDs dropped), each such row in results.yaml
+    protocol: Literal[SELECTION_PROTOCOLS] = SELECTION_PROTOCOLS[0]
+    submissions: dict[str, SubmissionFiles] = field(default_factory=dict)  # submission name -> its files
 
 
 @dataclass(frozen=True)
@@ -183,6 +221,13 @@ class DebuggingBaselineBudgets:
     # TMC-Shapley: truncate once within this share of the full set's utility
     tmc_tolerance: float = bounded(0.01, 0, 1, high_open=True)
     oob_bags: int = bounded(100, 1, 1_000_000)  # Data-OOB: bootstrap samples
+    banzhaf_samples: int = bounded(1000, 1, 1_000_000)  # Data Banzhaf: sampled subsets (maximum sample reuse)
+    beta_permutations: int = bounded(100, 1, 1_000_000)  # Beta-Shapley: sampled permutations
+    # Beta-Shapley: Beta(alpha, beta) weights of the subset sizes (16, 1: small sets)
+    beta_alpha: float = bounded(16.0, 0, 1e6, low_open=True)
+    beta_beta: float = bounded(1.0, 0, 1e6, low_open=True)
+    # Beta-Shapley: subset-size mass left unevaluated (bounds each value's bias)
+    beta_tail: float = bounded(0.001, 0, 1, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -479,12 +524,23 @@ def _check_semantics(p: Parameters, path: Path) -> None:
 
     # Every number's range is declared with its field (bounded()) and checked as it is read;
     # what is left here relates values to each other or to names.
+    sb = p.selection.baselines
+    for name in ("fpscv_positives", "fpscv_negatives"):
+        need(len(getattr(sb, name)) >= 1, f"selection.baselines.{name} must list at least one budget, each at least 1")
+    need(sb.uncertainty_band_top < sb.uncertainty_band_bottom,
+         "selection.baselines: need 0 <= uncertainty_band_top < uncertainty_band_bottom <= 1")
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
     need(p.execution.scheduler is None or scheduler_address_ok(p.execution.scheduler),
          "execution.scheduler: expected a Dask scheduler address such as tcp://scheduler:8786 "
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
+    for name, mapping in p.selection.submissions.items():
+        need(bool(mapping.files), f"selection.submissions.{name}.files: expected a mapping of task to file")
+        for task, rel in mapping.files.items():
+            parts = rel.replace("\\", "/").split("/")
+            need(not rel.startswith(("/", "\\")) and ":" not in rel and ".." not in parts,
+                 f"selection.submissions.{name}.files.{task}: expected a path inside the submission folder")
     for data_id in p.debugging.data_ids:
         need(is_data_id(data_id),
              f"debugging.data_ids: {data_id!r} is not a valid data_id (letters, digits and -)")

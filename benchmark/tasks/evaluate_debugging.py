@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -65,7 +66,8 @@ def gather(params: Parameters, data_root: Path, submission_root: Path,
     datasets = {data_id: load_debugging_data(data_id, root, spec.train, spec.test, spec.ground_truth, spec.val)
                 for data_id, spec in sorted(specs.items())}
     find = find_one_debugging_submission if one_submission else find_debugging_submissions
-    found = find(submission_root, {d: len(data.train.y) for d, data in datasets.items()})
+    found = find(submission_root, {d: len(data.train.y) for d, data in datasets.items()},
+                 repeats_allowed=params.debugging.protocol == DATAPERF_2022)
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
     return DebuggingInputs(datasets, found, specs, ignored_files(found, submission_root))
@@ -151,11 +153,23 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
 
 
 # --------------------------------------------------------------------------- build
+def repeated_rows(inputs: DebuggingInputs, protocol: str, method: str, data_id: str) -> dict[str, Any]:
+    """dataperf_2022 protocol: every repeated index the original scored (fixing a row again changes nothing)."""
+    if protocol != DATAPERF_2022:
+        return {}
+    sub = next(s for s in inputs.found.submissions if s.method == method)
+    item = sub.orderings[data_id]
+    assert isinstance(item, Ordering)
+    return {"rows_repeated": [{"line": line, "index": index, "first_line": first}
+                              for index, line, first in item.repeats]}
+
+
 def build(params: Parameters, inputs: DebuggingInputs, scores: DebuggingScores) -> Results:
     dbg = params.debugging
     metric = DEBUGGING_FORMAT.metric()
     submissions = {
-        method: submission_result(method, {d: {"error": v.message} if isinstance(v, InputError) else v.as_dict()
+        method: submission_result(method, {d: {"error": v.message} if isinstance(v, InputError)
+                                           else {**v.as_dict(), **repeated_rows(inputs, dbg.protocol, method, d)}
                                            for d, v in per_id.items()}, metric)
         for method, per_id in sorted(scores.parts.items())}
     classifier = dataperf2022.settings() if dbg.protocol == DATAPERF_2022 else describe(dbg.classifier)

@@ -5,7 +5,7 @@ valid submission and task) -> build and write results.yaml.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +15,19 @@ from threadpoolctl import threadpool_limits
 from ..errors import InputError, ResourceError, excerpt
 from ..execution import aligned, backend_for
 from ..formats.discovery import resolve_selection
-from ..formats.parameters import Parameters, SelectionTask, load_parameters
+from ..formats.parameters import Parameters, SelectionTask, SubmissionFiles, load_parameters
 from ..formats.resources import CandidatePool, LabeledEmbeddings, read_test_set
 from ..formats.results import (SELECTION_FORMAT, Results, check_output_folder, submission_result, with_intervals,
                                write_results)
-from ..formats.submissions import (Found, SelectionCsv, find_one_selection_submission, find_selection_submissions,
-                                   ignored_files)
+from ..formats.submissions import (ONE_SUBMISSION, Found, SelectionCsv, find_one_selection_submission,
+                                   find_selection_submissions, ignored_files)
 from ..logs import log, shown
 from ..scoring import bootstrap
 from ..scoring.classifier import describe
 from ..scoring.selection import SelectionMetrics, metrics_of_predictions, predict_test_set
 from ..workspace.layout import SELECTION
+
+DATAPERF_2022 = "dataperf_2022"  # selection.protocol: the original evaluator's inner join
 from . import report
 
 
@@ -68,11 +70,33 @@ def gather(params: Parameters, data_root: Path, submission_root: Path,
         if dim != dims[first]:
             raise ResourceError(f"embeddings have dimension {dim}, but {dims[first]} in the test set of {first}",
                                 root / specs[task].test_set)
-    find = find_one_selection_submission if one_submission else find_selection_submissions
-    found = find(submission_root, list(tests), sel.max_train_size)
+    mappings = submission_files(sel.submissions, list(tests))
+    repeats_allowed = sel.protocol == DATAPERF_2022
+    if one_submission:  # the evaluate task: one folder, named ONE_SUBMISSION (its files mapping applies)
+        found = find_one_selection_submission(submission_root, list(tests), sel.max_train_size,
+                                              mappings.get(ONE_SUBMISSION), repeats_allowed)
+    else:
+        found = find_selection_submissions(submission_root, list(tests), sel.max_train_size, mappings,
+                                           repeats_allowed)
+    for sub in found.submissions:
+        for task, file in sorted(sub.files.items()):
+            log.info("submission %s: the training set of %s is %s", sub.name, task, file)
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
     return SelectionInputs(pool_path, specs, pool, tests, found, ignored_files(found, submission_root))
+
+
+def submission_files(mappings: dict[str, SubmissionFiles], tasks: list[str]) -> dict[str, dict[str, str]]:
+    """``selection.submissions.<name>.files`` with task names matched case-insensitively (one-line error if none)."""
+    by_fold = {task.casefold(): task for task in tasks}
+    resolved: dict[str, dict[str, str]] = {}
+    for name, mapping in sorted(mappings.items()):
+        resolved[name] = {}
+        for key, rel in mapping.files.items():
+            if key.casefold() not in by_fold:
+                raise InputError(f"selection.submissions.{name}.files.{key}: not a task ({', '.join(tasks)})")
+            resolved[name][by_fold[key.casefold()]] = rel
+    return resolved
 
 
 # --------------------------------------------------------------------------- score
@@ -86,6 +110,9 @@ class Scored:
     metrics: SelectionMetrics
     predicted: np.ndarray
     scores: np.ndarray  # predict_proba of class 1 per test row
+    # dataperf_2022 protocol: what the original's inner join did to the file's rows (results.yaml lists them)
+    rows_repeated: tuple[dict[str, Any], ...] = ()
+    rows_dropped: tuple[dict[str, Any], ...] = ()
 
 
 def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Scored | InputError]]:
@@ -99,7 +126,9 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
     pool_ids, pool_X = inputs.pool.lookup(wanted, expected_dim=next(iter(tests.values())).X.shape[1])
     row_of = {image_id: i for i, image_id in enumerate(pool_ids)}
 
+    compatible = params.selection.protocol == DATAPERF_2022
     outcome: dict[str, dict[str, Scored | InputError | int]] = {}
+    joins: dict[int, tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]] = {}
     jobs: list[Job] = []
     for sub in inputs.found.submissions:
         outcome[sub.name] = {}
@@ -107,9 +136,14 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
             try:
                 if isinstance(item, InputError):
                     raise item
-                rows = _training_rows(item, row_of, test_owner)
+                if compatible:
+                    kept, rows, dropped = _joined_rows(item, row_of)
+                    joins[len(jobs)] = (tuple({"line": line, "ImageID": image_id, "first_line": first}
+                                              for image_id, line, first in item.repeats), dropped)
+                else:
+                    kept, rows = np.arange(len(item.image_ids)), _training_rows(item, row_of, test_owner)
                 outcome[sub.name][task] = len(jobs)
-                jobs.append((np.asarray(item.image_ids, dtype=object), pool_X[rows], item.labels, task))
+                jobs.append((np.asarray(item.image_ids, dtype=object)[kept], pool_X[rows], item.labels[kept], task))
             except InputError as error:
                 outcome[sub.name][task] = error
     backend = backend_for(params.execution)
@@ -118,6 +152,8 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
         scored = backend.map(_fit_and_score, jobs, shared, desc="fits", progress=True)
     finally:
         backend.close()
+    for job, (repeated, dropped) in joins.items():
+        scored[job] = replace(scored[job], rows_repeated=repeated, rows_dropped=dropped)
     return {name: {task: scored[r] if isinstance(r, int) else r for task, r in parts.items()}
             for name, parts in outcome.items()}
 
@@ -140,6 +176,26 @@ def _training_rows(item: SelectionCsv, row_of: dict[str, int], test_owner: dict[
     return np.fromiter((row_of[i] for i in item.image_ids), dtype=np.int64, count=len(item.image_ids))
 
 
+def _joined_rows(item: SelectionCsv, row_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray,
+                                                                         tuple[dict[str, Any], ...]]:
+    """The dataperf_2022 protocol: the original's inner join of the file with the pool on ImageID.
+
+    Every row whose ImageID is in the pool is kept (a repeated one as often as it
+    appears); the others are dropped, as the join drops them. Returns the kept file
+    rows, their pool rows and the dropped rows (line and ImageID).
+    """
+    kept = [k for k, image_id in enumerate(item.image_ids) if image_id in row_of]
+    dropped = tuple({"line": item.lines[k], "ImageID": item.image_ids[k]}
+                    for k, image_id in enumerate(item.image_ids) if image_id not in row_of)
+    if not kept:
+        raise InputError(f"none of the {len(item.image_ids)} ImageID(s) is in the candidate pool", item.path)
+    classes = np.unique(item.labels[kept])
+    if len(classes) < 2:
+        raise InputError(f"every row kept has Confidence {classes[0]}; the classifier needs both classes", item.path)
+    rows = np.fromiter((row_of[item.image_ids[k]] for k in kept), dtype=np.int64, count=len(kept))
+    return np.asarray(kept, dtype=np.int64), rows, dropped
+
+
 def _fit_and_score(job: Job, tests: dict[str, tuple[np.ndarray, np.ndarray]],
                    classifier: dict[str, Any]) -> Scored:
     """One job: train on a submitted training set, score on its task's test set."""
@@ -156,13 +212,25 @@ def _fit_and_score(job: Job, tests: dict[str, tuple[np.ndarray, np.ndarray]],
 def build(params: Parameters, inputs: SelectionInputs, scores: dict[str, dict[str, Scored | InputError]]) -> Results:
     sel = params.selection
     metric = SELECTION_FORMAT.metric(sel.leaderboard_metric)
+    files = {sub.name: sub.files for sub in inputs.found.submissions}
+    compatible = sel.protocol == DATAPERF_2022
+
+    def part(name: str, task: str, v: Scored | InputError) -> dict[str, Any]:
+        entry = {"error": v.message} if isinstance(v, InputError) else v.metrics.as_dict()
+        if task in files.get(name, {}):
+            entry["file"] = files[name][task]
+        if compatible and isinstance(v, Scored):
+            entry["rows_repeated"] = [dict(r) for r in v.rows_repeated]
+            entry["rows_dropped"] = [dict(r) for r in v.rows_dropped]
+        return entry
+
     submissions = {
-        name: submission_result(name, {task: {"error": v.message} if isinstance(v, InputError)
-                                       else v.metrics.as_dict() for task, v in parts.items()}, metric)
+        name: submission_result(name, {task: part(name, task, v) for task, v in parts.items()}, metric)
         for name, parts in sorted(scores.items())}
     settings = {
         "pool": inputs.pool_path,
         "max_train_size": sel.max_train_size,
+        **({"protocol": sel.protocol} if compatible else {}),
         "classifier": describe(sel.classifier),
         "tasks_discovered": not sel.tasks,
         "tasks": {t: {"test_set": s.test_set, "examples": s.examples, "test_size": len(inputs.tests[t].y),
