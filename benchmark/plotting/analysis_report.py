@@ -147,7 +147,8 @@ def selection_analysis(sel: Results, figures: dict[str, Figure], colours: dict[s
             "How to read it: a curve still rising at its last point would gain from more rows; a flat one has "
             "what it needs. A file-order line above the crosses means the submission put its best rows first. "
             f"{rising} of {total} random-order curves still rise over their last step; the power law fits "
-            f"{trusted} of them without ending on a bound (the others are too flat or too noisy to project)."))
+            f"{trusted} of the {total} without ending on a bound (the others are too flat or too noisy to "
+            "project, and the table marks them)."))
     out.append(table("analysis-selection-budget", "Budget use, first-budget F1 and the power-law projection",
                      [("Submission", True), ("Task", True), ("F1", False), ("Share of budget used", False),
                       ("F1, first 100 (file order)", False), ("F1, first 100 (random order)", False),
@@ -159,7 +160,7 @@ def selection_analysis(sel: Results, figures: dict[str, Figure], colours: dict[s
         items = tasks[t]["hard_examples"]
         ranked_count = tasks[t]["ranked_submissions"]
         positives = sum(1 for it in items if it["label"] == 1)
-        readings.append(f"{e(t)}: {len(items)} ({positives} positives) of those images are missed by most of "
+        readings.append(f"{e(t)}: {len(items)} images ({positives} positives) missed by more than half of "
                         f"{ranked_count} ranked submissions")
         for it in items[:MAX_LISTED]:
             hard_rows.append(f'<tr><td class="text">{e(t)}</td><td class="text">{e(it["image_id"])}</td>'

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import OptimizeWarning, curve_fit
 
 
 B_BOUNDS = (1e-3, 5.0)
@@ -57,6 +56,8 @@ def fit_power_law(sizes: Sequence[int], values: Sequence[float | None]) -> Power
     Sizes are scaled by the largest one while fitting (a is scaled back), which keeps the
     problem well conditioned; the start point is fixed, so the fit is deterministic.
     """
+    from scipy.optimize import OptimizeWarning, curve_fit  # here: a debugging evaluation never loads scipy
+
     points = [(float(s), float(v)) for s, v in zip(sizes, values) if v is not None and math.isfinite(v)]
     if len(points) < 3:
         return None
