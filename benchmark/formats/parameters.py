@@ -162,12 +162,13 @@ class AnalysisParams:
 
     enabled: bool = True  # false: no analysis section at all
     random_draws: int = 50  # RANDOM_DRAWS_RANGE; seeded orders for the random expectation (0: no random/oracle)
-    budget_step: int = 100  # selection budget curves every this many rows (0: off); at most max_train_size
+    budget_step: int = 100  # BUDGET_STEP_RANGE; selection budget curves every this many rows (0: off)
     point_removal: bool = False  # OpenDataVal's point-removal curves (6 fits per order and data_id): opt-in
     seed: int = 0  # with each data_id, task and submission name, fixes every random order
 
 
 RANDOM_DRAWS_RANGE = (2, 10_000)
+BUDGET_STEP_RANGE = (1, 100_000)  # a step at or above a set's size leaves only the full set: no new fit
 PLOT_DPI_RANGE = (50, 600)
 
 
@@ -406,8 +407,9 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     low, high = RANDOM_DRAWS_RANGE
     need(a.random_draws == 0 or low <= a.random_draws <= high,
          f"analysis.random_draws must be 0 (off) or between {low} and {high}")
-    need(a.budget_step == 0 or 1 <= a.budget_step <= p.selection.max_train_size,
-         "analysis.budget_step must be 0 (off) or between 1 and selection.max_train_size")
+    low, high = BUDGET_STEP_RANGE
+    need(a.budget_step == 0 or low <= a.budget_step <= high,
+         f"analysis.budget_step must be 0 (off) or between {low} and {high}")
     need(a.seed >= 0, "analysis.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
