@@ -98,7 +98,8 @@ def selection_task(test_ids: np.ndarray, test_y: np.ndarray, predicted: Mapping[
                                      "f1_random_order": list(random_order[name])}
             entry["power_law"] = None if fit is None else {
                 "a": fit.a, "b": fit.b, "c": fit.c, "at_bound": fit.at_bound,
-                "budget_for_winning_f1": None if winning is None else fit.budget_for(winning)}
+                # a fit that ends on a bound does not pin the law down: no projection from it
+                "budget_for_winning_f1": None if winning is None or fit.at_bound else fit.budget_for(winning)}
         subs[name] = entry
     record["submissions"] = subs
     return record
