@@ -333,12 +333,14 @@ BROKEN = {
     "short curve": (("analysis", "data_ids", "aa11", "random", "curve"), [0.5],
                     "analysis.data_ids.aa11.random.curve: expected 21 values, got 1"),
     "unknown method": (("analysis", "data_ids", "aa11", "submissions", "ghost"), {},
-                       "analysis.data_ids.aa11.submissions: expected a submission named in results.yaml, got str 'ghost'"),
+                       "analysis.data_ids.aa11.submissions: expected a submission named in results.yaml, "
+                       "got str 'ghost'"),
     "unknown data_id": (("analysis", "data_ids", "zz99"), {}, "analysis.data_ids.zz99: not listed under data_ids"),
     "missing AP": (("analysis", "data_ids", "aa11", "submissions", "m", "average_precision"), KeyError,
                    "analysis.data_ids.aa11.submissions.m.average_precision: missing"),
     "AP above 1": (("analysis", "data_ids", "aa11", "submissions", "m", "average_precision"), 1.5,
-                   "analysis.data_ids.aa11.submissions.m.average_precision: expected a number in [0, 1], got float 1.5"),
+                   "analysis.data_ids.aa11.submissions.m.average_precision: expected a number in [0, 1], "
+                   "got float 1.5"),
     "unordered found_at": (("analysis", "data_ids", "aa11", "submissions", "m", "found_at"), [3, 2],
                            "analysis.data_ids.aa11.submissions.m.found_at: positions must increase"),
     "oracle without random": (("analysis", "data_ids", "aa11", "random"), None,

@@ -62,7 +62,8 @@ class _Check:
             raise self.fail(where, f"a number in [{low}, {high}]", value)
         return value
 
-    def integer(self, value: Any, where: str, low: int = 0, high: int | None = None, nullable: bool = False) -> int | None:
+    def integer(self, value: Any, where: str, low: int = 0, high: int | None = None,
+                nullable: bool = False) -> int | None:
         if value is None and nullable:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
@@ -119,7 +120,8 @@ def _debugging_part(c: _Check, part: dict[str, Any], where: str, submissions: Ma
         exact = c.key(r, "exact", f"{where}.random")
         if not isinstance(exact, bool):
             raise c.fail(f"{where}.random.exact", "true or false", exact)
-        out["random"] = {"exact": exact, "draws": c.integer(c.key(r, "draws", f"{where}.random"), f"{where}.random.draws"),
+        out["random"] = {"exact": exact,
+                         "draws": c.integer(c.key(r, "draws", f"{where}.random"), f"{where}.random.draws"),
                          "auc": c.number(c.key(r, "auc", f"{where}.random"), f"{where}.random.auc", low=0, high=1),
                          "auc_se": c.number(c.key(r, "auc_se", f"{where}.random"), f"{where}.random.auc_se", low=0),
                          "curve": c.numbers(c.key(r, "curve", f"{where}.random"), f"{where}.random.curve", n + 1,
@@ -195,8 +197,8 @@ def _selection_task(c: _Check, part: dict[str, Any], where: str, submissions: Ma
         record: dict[str, Any] = {"budget_used": c.number(c.key(entry, "budget_used", w), f"{w}.budget_used", low=0)}
         if "budget_curve" in entry:
             b = c.mapping(entry["budget_curve"], f"{w}.budget_curve")
-            sizes = [c.integer(v, f"{w}.budget_curve.sizes[{i}]", 1)
-                     for i, v in enumerate(c.listing(c.key(b, "sizes", f"{w}.budget_curve"), f"{w}.budget_curve.sizes"))]
+            listed = c.listing(c.key(b, "sizes", f"{w}.budget_curve"), f"{w}.budget_curve.sizes")
+            sizes = [c.integer(v, f"{w}.budget_curve.sizes[{i}]", 1) for i, v in enumerate(listed)]
             record["budget_curve"] = {"sizes": sizes, **{
                 key: c.numbers(c.key(b, key, f"{w}.budget_curve"), f"{w}.budget_curve.{key}", len(sizes), True, 0, 1)
                 for key in ("f1_file_order", "f1_random_order")}}

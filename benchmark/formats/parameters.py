@@ -173,7 +173,7 @@ class AnalysisParams:
     enabled: bool = True  # false: no analysis section at all
     random_draws: int = 50  # RANDOM_DRAWS_RANGE; seeded orders for the random expectation (0: no random/oracle)
     budget_step: int = 100  # BUDGET_STEP_RANGE; selection budget curves every this many rows (0: off)
-    point_removal: bool = False  # OpenDataVal's point-removal curves (6 fits per order and data_id): opt-in
+    point_removal: bool = False  # OpenDataVal's point-removal curves (5 new fits per order and data_id): opt-in
     seed: int = 0  # with each data_id, task and submission name, fixes every random order
 
 

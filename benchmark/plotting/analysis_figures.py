@@ -91,8 +91,10 @@ def precision_recall(debugging: Results, colours: dict[str, str], dpi: int) -> F
             ax.set_xlabel("recall (share of mislabeled rows found)")
             ax.set_ylabel("precision")
         handles = [Line2D([], [], linewidth=2, **_style(colours, n)) for n in names]
-        labels = [f"{n} — mean AP {np.mean([parts[d]['submissions'][n]['average_precision'] for d in ids if n in parts[d]['submissions']]):.3f}"
-                  for n in names]
+        def mean_ap(name: str) -> float:
+            return float(np.mean([parts[d]["submissions"][name]["average_precision"] for d in ids
+                                  if name in parts[d]["submissions"]]))
+        labels = [f"{n} — mean AP {mean_ap(n):.3f}" for n in names]
         handles.append(Line2D([], [], color=RANDOM_COLOUR, linestyle=":", linewidth=1.6))
         labels.append("random order (precision m ÷ n)")
         _legend(fig, handles, labels, "method — mean average precision")

@@ -166,7 +166,8 @@ def selection_analysis(sel: Results, figures: dict[str, Figure], colours: dict[s
             hard_rows.append(f'<tr><td class="text">{e(t)}</td><td class="text">{e(it["image_id"])}</td>'
                              f'{number_cell(it["label"], integer=True)}'
                              f'<td data-value="{len(it["misclassified_by"])}">{len(it["misclassified_by"])} of '
-                             f'{ranked_count}</td><td class="text wrap">{e(", ".join(it["misclassified_by"]))}</td></tr>')
+                             f'{ranked_count}</td>'
+                             f'<td class="text wrap">{e(", ".join(it["misclassified_by"]))}</td></tr>')
     out.append(_paragraph(
         "Hard slices: test images misclassified by more than half of the valid, non-reference submissions. "
         + "; ".join(readings) + ". Positives missed by everyone point at a part of the concept no submitted set "

@@ -375,10 +375,8 @@ def settings_section(results: list[tuple[str, Results | None]], plot_settings: d
 def build_report(title: str, selection: Results | None, debugging: Results | None,
                  timings: dict[tuple[str, str], Timing], selection_figures: list[Figure],
                  debugging_figures: list[Figure], colours: dict[str, str], plot_settings: dict[str, Any],
-                 analysis_figures: list[Figure] | None = None) -> str:
-    from .analysis_report import analysis_section  # it builds on this module's cells and tables
-
-    analysis = analysis_section(selection, debugging, analysis_figures or [], colours)
+                 analysis: str = "") -> str:
+    """``analysis``: the Analyses section (plotting.analysis_report), placed after debugging; '' for none."""
     sources = [f"<code>{name}</code>" for name, res in (("selection/results.yaml", selection),
                                                        ("debugging/results.yaml", debugging)) if res is not None]
     both = [("Selection", selection), ("Debugging", debugging)]

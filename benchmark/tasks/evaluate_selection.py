@@ -122,7 +122,8 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
         scored = backend.map(_fit_and_score, jobs, shared, desc="fits", progress=True)
         step = params.analysis.budget_step if params.analysis.enabled else 0
         if step:
-            names = {r: (name, task) for name, parts in outcome.items() for task, r in parts.items() if isinstance(r, int)}
+            names = {r: (name, task) for name, parts in outcome.items() for task, r in parts.items()
+                     if isinstance(r, int)}
             scored = _budget_curves(scored, jobs, job_rows, names, pool_X, step, params.analysis.seed, backend, shared)
     finally:
         backend.close()

@@ -35,7 +35,8 @@ def seeded(seed: int, *names: str) -> np.random.Generator:
 
 
 def fix_weights(n: int, m: int) -> np.ndarray:
-    """(n + 1, m + 1): P(J_k = j), the hypergeometric law of the mislabeled rows among k random ones, exactly rounded."""
+    """(n + 1, m + 1): P(J_k = j), the law of the mislabeled count among k random rows (hypergeometric), exactly
+    rounded."""
     weights = np.zeros((n + 1, m + 1))
     for k in range(n + 1):
         total = math.comb(n, k)
