@@ -285,6 +285,7 @@ def test_selection_budget_curves_and_hard_examples(selection_data, tmp_path):
                     assert curve[key][k] == expected
             assert curve["f1_file_order"][-1] == res["submissions"][name]["tasks"][task]["f1"]
             wrong[name] = predict_test_set(ids, X, y, test_X).predicted != test_y
+            assert entry["misclassified"] == np.flatnonzero(wrong[name]).tolist()
         expected = [{"image_id": str(test_ids[r]), "label": int(test_y[r]), "misclassified_by": names}
                     for r, names in hard_test_rows(wrong)]
         assert part["hard_examples"] == expected and len(expected) > 0
@@ -346,6 +347,9 @@ BROKEN = {
     "oracle without random": (("analysis", "data_ids", "aa11", "random"), None,
                               "analysis.data_ids.aa11: random and oracle are both given or both null"),
     "not a mapping": (("analysis",), [1, 2], "analysis: expected a mapping, got list [1, 2]"),
+    "removal without fractions": (("analysis", "data_ids", "aa11", "submissions", "m", "removal_accuracy"), [0.5],
+                                  "analysis.data_ids.aa11.submissions.m.removal_accuracy: "
+                                  "settings.removal_fractions is null"),
 }
 
 

@@ -19,7 +19,8 @@ a figure. Shape (docs/analysis.md)::
         <task>:
           winning_f1, ranked_submissions
           hard_examples: [{image_id, label, misclassified_by: [...]}]
-          submissions: {<name>: {budget_used, budget_curve?: {sizes, f1_file_order, f1_random_order},
+          submissions: {<name>: {budget_used, misclassified: [test rows, 0-based],
+                                 budget_curve?: {sizes, f1_file_order, f1_random_order},
                                  power_law?: {a, b, c, at_bound, budget_for_winning_f1} | null}}
 """
 from __future__ import annotations
@@ -89,12 +90,16 @@ class _Check:
 
 
 def check_analysis(raw: Any, kind: str, submissions: Mapping[str, Any], data_ids: Mapping[str, Mapping[str, Any]],
-                   path: Path) -> dict[str, Any]:
-    """The analysis section, checked (see the module docstring); ``kind`` is selection or debugging."""
+                   path: Path, test_sizes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The analysis section, checked (see the module docstring); ``kind`` is selection or debugging;
+    ``test_sizes``: selection task -> test rows, where settings.tasks records it."""
     c = _Check(path)
     top = c.mapping(raw, ANALYSIS)
     out: dict[str, Any] = {"settings": c.mapping(top.get("settings", {}), f"{ANALYSIS}.settings")}
     if kind == "debugging":
+        fractions = out["settings"].get("removal_fractions")
+        if fractions is not None:  # the point-removal figure's x axis: one per removal_accuracy value
+            c.numbers(fractions, f"{ANALYSIS}.settings.removal_fractions", low=0, high=1)
         parts = c.mapping(c.key(top, "data_ids", ANALYSIS), f"{ANALYSIS}.data_ids")
         out["data_ids"] = {}
         for data_id, part in sorted(parts.items()):
@@ -102,17 +107,20 @@ def check_analysis(raw: Any, kind: str, submissions: Mapping[str, Any], data_ids
             if data_id not in data_ids:
                 raise InputError(f"{where}: not listed under data_ids", path)
             out["data_ids"][data_id] = _debugging_part(c, c.mapping(part, where), where, submissions,
-                                                       int(data_ids[data_id]["n_train"]))
+                                                       int(data_ids[data_id]["n_train"]),
+                                                       None if fractions is None else len(fractions))
     else:
         tasks = c.mapping(c.key(top, "tasks", ANALYSIS), f"{ANALYSIS}.tasks")
+        sizes = test_sizes or {}
         out["tasks"] = {task: _selection_task(c, c.mapping(part, f"{ANALYSIS}.tasks.{task}"),
-                                              f"{ANALYSIS}.tasks.{task}", submissions)
+                                              f"{ANALYSIS}.tasks.{task}", submissions,
+                                              sizes[task] if isinstance(sizes.get(task), int) else None)
                         for task, part in sorted(tasks.items())}
     return out
 
 
 def _debugging_part(c: _Check, part: dict[str, Any], where: str, submissions: Mapping[str, Any],
-                    n: int) -> dict[str, Any]:
+                    n: int, removals: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     random = c.key(part, "random", where)
     if random is not None:
@@ -166,13 +174,17 @@ def _debugging_part(c: _Check, part: dict[str, Any], where: str, submissions: Ma
         record["found_at"] = found
         record["normalised_auc"] = c.number(c.key(entry, "normalised_auc", w), f"{w}.normalised_auc", True)
         if "removal_accuracy" in entry:
-            record["removal_accuracy"] = c.numbers(entry["removal_accuracy"], f"{w}.removal_accuracy", low=0, high=1)
+            if removals is None:
+                raise InputError(f"{w}.removal_accuracy: settings.removal_fractions is null", c.path)
+            record["removal_accuracy"] = c.numbers(entry["removal_accuracy"], f"{w}.removal_accuracy", removals,
+                                                   low=0, high=1)
         subs[name] = record
     out["submissions"] = subs
     return out
 
 
-def _selection_task(c: _Check, part: dict[str, Any], where: str, submissions: Mapping[str, Any]) -> dict[str, Any]:
+def _selection_task(c: _Check, part: dict[str, Any], where: str, submissions: Mapping[str, Any],
+                    test_size: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "winning_f1": c.number(c.key(part, "winning_f1", where), f"{where}.winning_f1", True, 0, 1),
         "ranked_submissions": c.integer(c.key(part, "ranked_submissions", where), f"{where}.ranked_submissions"),
@@ -195,6 +207,9 @@ def _selection_task(c: _Check, part: dict[str, Any], where: str, submissions: Ma
         c.name(name, f"{where}.submissions", submissions)
         entry = c.mapping(entry, w)
         record: dict[str, Any] = {"budget_used": c.number(c.key(entry, "budget_used", w), f"{w}.budget_used", low=0)}
+        wrong = c.listing(c.key(entry, "misclassified", w), f"{w}.misclassified")
+        last = None if test_size is None else test_size - 1
+        record["misclassified"] = [c.integer(v, f"{w}.misclassified[{i}]", 0, last) for i, v in enumerate(wrong)]
         if "budget_curve" in entry:
             b = c.mapping(entry["budget_curve"], f"{w}.budget_curve")
             listed = c.listing(c.key(b, "sizes", f"{w}.budget_curve"), f"{w}.budget_curve.sizes")

@@ -509,7 +509,9 @@ def read_results(path: Path, kind: str) -> Results | None:
                                      path)
     analysis = None
     if top.get(ANALYSIS) is not None:
-        analysis = check_analysis(top[ANALYSIS], kind, submissions, data_ids, path)
+        tasks = settings.get("tasks") if isinstance(settings.get("tasks"), dict) else {}
+        test_sizes = {str(t): s.get("test_size") for t, s in tasks.items() if isinstance(s, dict)}
+        analysis = check_analysis(top[ANALYSIS], kind, submissions, data_ids, path, test_sizes)
     return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids, ignored=ignored,
                    leaderboard=ranking, path=path, comparisons=comparisons, analysis=analysis)
 

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import InputError
-from ..execution import backend_for
+from ..execution import Backend, backend_for
 from ..formats.discovery import resolve_debugging
 from ..formats.parameters import DebuggingDataset, Parameters, load_parameters
 from ..formats.resources import DebuggingData, load_debugging_data
@@ -23,10 +23,10 @@ from ..formats.results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSu
 from ..formats.submissions import Found, Ordering, find_debugging_submissions, ignored_files
 from ..logs import log, shown
 from ..scoring import bootstrap
+from ..scoring.analysis.ordering import oracle_order
 from ..scoring.analysis.reference import EXACT_STATES, random_reference, seeded
 from ..scoring.analysis.removal import REMOVAL_FRACTIONS, kept_rows, removal_accuracy
 from ..scoring.analysis.summary import debugging_part, debugging_settings
-from ..scoring.analysis.ordering import oracle_order
 from ..scoring.classifier import describe
 from ..scoring.debugging import dataperf2022
 from ..scoring.debugging.corrected import CleaningEvaluator, accuracy_of, score_curve
@@ -159,7 +159,7 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
 
 
 def _analyse(params: Parameters, data_id: str, data: DebuggingData, evaluator: CleaningEvaluator,
-             orders: dict[str, np.ndarray], aucs: dict[str, float], backend) -> dict:
+             orders: dict[str, np.ndarray], aucs: dict[str, float], backend: Backend) -> dict:
     """One data_id's analysis: order quality from the orders alone; the random expectation and the oracle from
     new states fitted by the same evaluator (shared states cost nothing); point removal when asked for."""
     a = params.analysis

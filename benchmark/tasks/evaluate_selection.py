@@ -14,7 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..errors import InputError, ResourceError
-from ..execution import aligned, backend_for
+from ..execution import Backend, aligned, backend_for
 from ..formats.discovery import resolve_selection
 from ..formats.parameters import Parameters, SelectionTask, load_parameters
 from ..formats.resources import CandidatePool, LabeledEmbeddings, read_test_set
@@ -132,7 +132,7 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
 
 
 def _budget_curves(scored: list[Scored], jobs: list[Job], job_rows: list[np.ndarray],
-                   names: dict[int, tuple[str, str]], pool_X: np.ndarray, step: int, seed: int, backend,
+                   names: dict[int, tuple[str, str]], pool_X: np.ndarray, step: int, seed: int, backend: Backend,
                    shared: dict[str, Any]) -> list[Scored]:
     """Each scored job with its budget curves: the prefixes of its rows (file order, and a seeded random order per
     submission and task) fitted as new jobs; the full set is the leaderboard fit, reused. A prefix holding one

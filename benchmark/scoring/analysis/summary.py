@@ -91,7 +91,10 @@ def selection_task(test_ids: np.ndarray, test_y: np.ndarray, predicted: Mapping[
     }
     subs: dict[str, Any] = {}
     for name in sorted(predicted):
-        entry: dict[str, Any] = {"budget_used": train_sizes[name] / max_train_size}
+        wrong = np.flatnonzero(np.asarray(predicted[name]) != test_y)
+        # the leaderboard model's decision on every test image, kept as the rows it gets wrong
+        entry: dict[str, Any] = {"budget_used": train_sizes[name] / max_train_size,
+                                 "misclassified": [int(r) for r in wrong]}
         if sizes is not None:
             fit = fit_power_law(sizes[name], random_order[name])
             entry["budget_curve"] = {"sizes": list(sizes[name]), "f1_file_order": list(file_order[name]),
