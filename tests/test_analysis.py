@@ -396,3 +396,23 @@ ANALYSIS_FIGURES = ("analysis_selection_budget", "analysis_debugging_precision_r
                     "analysis_debugging_point_removal")
 ANALYSIS_TABLES = ("analysis-debugging-orders", "analysis-debugging-late", "analysis-selection-budget",
                    "analysis-selection-hard")
+
+
+def test_dataperf_2022_protocol_gets_the_order_analyses_and_no_references(tmp_path):
+    pytest.importorskip("torch")
+    files = DebugFiles(tmp_path, n=24, d=8, data_ids=("aa11",))
+    order = np.random.default_rng(1).permutation(24)
+    files.submit("aa11", "m", order)
+    raw = yaml.safe_load(files.params_file.read_text())
+    raw["debugging"]["protocol"] = "dataperf_2022"
+    files.params_file.write_text(yaml.safe_dump(raw))
+    assert files.evaluate(tmp_path / "results" / "debugging") == 0
+    read = read_results(tmp_path / "results" / "debugging" / "results.yaml", "debugging")
+    part = read.analysis["data_ids"]["aa11"]
+    assert part["random"] is None and part["oracle"] is None and part["submissions"]["m"]["normalised_auc"] is None
+    X, noisy, clean, tX, ty, ids = files.data["aa11"]
+    assert part["submissions"]["m"]["average_precision"] == pytest.approx(
+        slow_average_precision(order, noisy != clean), abs=1e-15)
+    assert run_cli("plot", f"--results_path={tmp_path / 'results'}", f"--submission_path={files.subs}",
+                   f"--parameters_file={files.params_file}", f"--output_path={tmp_path / 'plots'}") == 0
+    assert 'id="fig-analysis_debugging_precision_recall"' in (tmp_path / "plots" / "report.html").read_text()
