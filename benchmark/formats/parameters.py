@@ -201,6 +201,23 @@ class BootstrapParams:
     seed: int = 0  # with each test set's name, fixes every resample
 
 
+@dataclass(frozen=True)
+class AnalysisParams:
+    """The analyses beyond the leaderboard number (docs/analysis.md), written under ``analysis`` in results.yaml.
+
+    Those computed from the leaderboard fits cost nothing; the random expectation, budget curves and
+    point removal fit new models (perf/analysis_cost.py measures them) and each can be switched off.
+    """
+
+    enabled: bool = True  # false: no analysis section at all
+    random_draws: int = 50  # RANDOM_DRAWS_RANGE; seeded orders for the random expectation (0: no random/oracle)
+    budget_step: int = 100  # BUDGET_STEP_RANGE; selection budget curves every this many rows (0: off)
+    point_removal: bool = False  # OpenDataVal's point-removal curves (5 new fits per order and data_id): opt-in
+    seed: int = 0  # with each data_id, task and submission name, fixes every random order
+
+
+RANDOM_DRAWS_RANGE = (2, 10_000)
+BUDGET_STEP_RANGE = (1, 100_000)  # a step at or above a set's size leaves only the full set: no new fit
 PLOT_DPI_RANGE = (50, 600)
 
 
@@ -224,6 +241,7 @@ class Parameters:
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
     execution: ExecutionParams = field(default_factory=ExecutionParams)
     bootstrap: BootstrapParams = field(default_factory=BootstrapParams)
+    analysis: AnalysisParams = field(default_factory=AnalysisParams)
     plot: PlotParams = field(default_factory=PlotParams)
 
 
@@ -453,6 +471,14 @@ def _check_semantics(p: Parameters, path: Path) -> None:
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
     need(p.bootstrap.resamples >= 0, "bootstrap.resamples must not be negative (0 switches it off)")
     need(p.bootstrap.seed >= 0, "bootstrap.seed must not be negative")
+    a = p.analysis
+    low, high = RANDOM_DRAWS_RANGE
+    need(a.random_draws == 0 or low <= a.random_draws <= high,
+         f"analysis.random_draws must be 0 (off) or between {low} and {high}")
+    low, high = BUDGET_STEP_RANGE
+    need(a.budget_step == 0 or low <= a.budget_step <= high,
+         f"analysis.budget_step must be 0 (off) or between {low} and {high}")
+    need(a.seed >= 0, "analysis.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for name, mapping in p.selection.submissions.items():
