@@ -261,6 +261,25 @@ class BootstrapParams:
     seed: int = bounded(0, *SEED_RANGE)  # with each test set's name, fixes every resample
 
 
+@dataclass(frozen=True)
+class AnalysisParams:
+    """The analyses beyond the leaderboard number (docs/analysis.md), written under ``analysis`` in results.yaml.
+
+    Those computed from the leaderboard fits cost nothing; the random expectation, budget curves and
+    point removal fit new models (perf/analysis_cost.py measures them) and each can be switched off.
+    """
+
+    enabled: bool = True  # false: no analysis section at all
+    # RANDOM_DRAWS_RANGE; seeded orders for the random expectation (0: no random/oracle)
+    random_draws: int = bounded(50, 0, 10_000)
+    # BUDGET_STEP_RANGE; selection budget curves every this many rows (0: off)
+    budget_step: int = bounded(100, 0, 100_000)
+    point_removal: bool = False  # OpenDataVal's point-removal curves (5 new fits per order and data_id): opt-in
+    seed: int = bounded(0, *SEED_RANGE)  # with each data_id, task and submission name, fixes every random order
+
+
+RANDOM_DRAWS_RANGE = (2, 10_000)
+BUDGET_STEP_RANGE = (1, 100_000)  # a step at or above a set's size leaves only the full set: no new fit
 PLOT_DPI_RANGE = (50, 600)
 
 
@@ -284,6 +303,7 @@ class Parameters:
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
     execution: ExecutionParams = field(default_factory=ExecutionParams)
     bootstrap: BootstrapParams = field(default_factory=BootstrapParams)
+    analysis: AnalysisParams = field(default_factory=AnalysisParams)
     plot: PlotParams = field(default_factory=PlotParams)
 
 
@@ -533,6 +553,13 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(p.execution.scheduler is None or scheduler_address_ok(p.execution.scheduler),
          "execution.scheduler: expected a Dask scheduler address such as tcp://scheduler:8786 "
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
+    a = p.analysis  # 0 switches each off; otherwise the range of its *_RANGE (bounded() allows 0 too)
+    low, high = RANDOM_DRAWS_RANGE
+    need(a.random_draws == 0 or low <= a.random_draws <= high,
+         f"analysis.random_draws must be 0 (off) or between {low} and {high}")
+    low, high = BUDGET_STEP_RANGE
+    need(a.budget_step == 0 or low <= a.budget_step <= high,
+         f"analysis.budget_step must be 0 (off) or between {low} and {high}")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
     for name, mapping in p.selection.submissions.items():

@@ -5,6 +5,7 @@ valid submission and task) -> build and write results.yaml.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..errors import InputError, ResourceError, excerpt
-from ..execution import aligned, backend_for
+from ..execution import Backend, aligned, backend_for
 from ..formats.discovery import resolve_selection
 from ..formats.parameters import Parameters, SelectionTask, SubmissionFiles, load_parameters
 from ..formats.resources import CandidatePool, LabeledEmbeddings, read_test_set
@@ -23,9 +24,12 @@ from ..formats.submissions import (ONE_SUBMISSION, Found, SelectionCsv, find_one
                                    find_selection_submissions, ignored_files)
 from ..logs import log, shown
 from ..scoring import bootstrap
+from ..scoring.analysis.budget import budget_sizes
+from ..scoring.analysis.reference import seeded
+from ..scoring.analysis.summary import selection_task
 from ..scoring.classifier import describe
 from ..scoring.selection import SelectionMetrics, metrics_of_predictions, predict_test_set
-from ..workspace.layout import SELECTION
+from ..workspace.layout import SELECTION, is_reference
 
 DATAPERF_2022 = "dataperf_2022"  # selection.protocol: the original evaluator's inner join
 from . import report
@@ -113,6 +117,10 @@ class Scored:
     # dataperf_2022 protocol: what the original's inner join did to the file's rows (results.yaml lists them)
     rows_repeated: tuple[dict[str, Any], ...] = ()
     rows_dropped: tuple[dict[str, Any], ...] = ()
+    # analysis: F1 after training on the first budget_sizes[i] rows in file order and in a seeded random order
+    budget_sizes: list[int] | None = None
+    file_order_f1: list[float | None] | None = None
+    random_order_f1: list[float | None] | None = None
 
 
 def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Scored | InputError]]:
@@ -130,6 +138,7 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
     outcome: dict[str, dict[str, Scored | InputError | int]] = {}
     joins: dict[int, tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]] = {}
     jobs: list[Job] = []
+    job_rows: list[np.ndarray] = []  # pool rows of each job, for the budget curves
     for sub in inputs.found.submissions:
         outcome[sub.name] = {}
         for task, item in sub.training_sets.items():
@@ -143,6 +152,7 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
                 else:
                     kept, rows = np.arange(len(item.image_ids)), _training_rows(item, row_of, test_owner)
                 outcome[sub.name][task] = len(jobs)
+                job_rows.append(rows)
                 jobs.append((np.asarray(item.image_ids, dtype=object)[kept], pool_X[rows], item.labels[kept], task))
             except InputError as error:
                 outcome[sub.name][task] = error
@@ -150,12 +160,56 @@ def score(params: Parameters, inputs: SelectionInputs) -> dict[str, dict[str, Sc
     try:
         shared = {"tests": {t: (s.X, s.y) for t, s in tests.items()}, "classifier": params.selection.classifier}
         scored = backend.map(_fit_and_score, jobs, shared, desc="fits", progress=True)
+        step = params.analysis.budget_step if params.analysis.enabled else 0
+        if step:
+            names = {r: (name, task) for name, parts in outcome.items() for task, r in parts.items()
+                     if isinstance(r, int)}
+            scored = _budget_curves(scored, jobs, job_rows, names, pool_X, step, params.analysis.seed, backend, shared)
     finally:
         backend.close()
     for job, (repeated, dropped) in joins.items():
         scored[job] = replace(scored[job], rows_repeated=repeated, rows_dropped=dropped)
     return {name: {task: scored[r] if isinstance(r, int) else r for task, r in parts.items()}
             for name, parts in outcome.items()}
+
+
+def _budget_curves(scored: list[Scored], jobs: list[Job], job_rows: list[np.ndarray],
+                   names: dict[int, tuple[str, str]], pool_X: np.ndarray, step: int, seed: int, backend: Backend,
+                   shared: dict[str, Any]) -> list[Scored]:
+    """Each scored job with its budget curves: the prefixes of its rows (file order, and a seeded random order per
+    submission and task) fitted as new jobs; the full set is the leaderboard fit, reused. A prefix holding one
+    class gets no F1 (null)."""
+    plans: list[tuple[int, int, list[int] | None]] = []  # (job, order kind, index into budget_jobs or None)
+    budget_jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
+    orders: dict[int, list[np.ndarray]] = {}
+    for r, (image_ids, _, labels, task) in enumerate(jobs):
+        n = len(labels)
+        file_order = np.arange(n)
+        random_order = seeded(seed, *names[r]).permutation(n)
+        orders[r] = [file_order, random_order]
+        for kind, order in enumerate(orders[r]):
+            indices: list[int | None] = []
+            for size in budget_sizes(n, step)[:-1]:
+                chosen = order[:size]
+                if len(np.unique(labels[chosen])) < 2:
+                    indices.append(None)
+                    continue
+                indices.append(len(budget_jobs))
+                budget_jobs.append((image_ids[chosen], job_rows[r][chosen], labels[chosen], task))
+            plans.append((r, kind, indices))
+    f1 = backend.map(_fit_budget, budget_jobs, {**shared, "pool_X": pool_X}, desc="budget fits", progress=True)
+    curves: dict[tuple[int, int], list[float | None]] = {}
+    for r, kind, indices in plans:
+        curves[(r, kind)] = [None if i is None else f1[i] for i in indices] + [scored[r].metrics.f1]
+    return [dataclasses.replace(s, budget_sizes=budget_sizes(len(jobs[r][2]), step), file_order_f1=curves[(r, 0)],
+                                random_order_f1=curves[(r, 1)]) for r, s in enumerate(scored)]
+
+
+def _fit_budget(job: tuple[np.ndarray, np.ndarray, np.ndarray, str], tests: dict[str, tuple[np.ndarray, np.ndarray]],
+                classifier: dict[str, Any], pool_X: np.ndarray) -> float:
+    """One budget point: F1 of the classifier trained on a prefix of a submitted set (pool rows ``rows``)."""
+    image_ids, rows, y, task = job
+    return _fit_and_score((image_ids, pool_X[rows], y, task), tests, classifier).metrics.f1
 
 
 def _training_rows(item: SelectionCsv, row_of: dict[str, int], test_owner: dict[str, str]) -> np.ndarray:
@@ -236,7 +290,9 @@ def build(params: Parameters, inputs: SelectionInputs, scores: dict[str, dict[st
         "tasks": {t: {"test_set": s.test_set, "examples": s.examples, "test_size": len(inputs.tests[t].y),
                       "test_positives": int(inputs.tests[t].y.sum())} for t, s in sorted(inputs.specs.items())},
     }
-    results = Results(SELECTION_FORMAT, settings, submissions, ignored=inputs.ignored, leaderboard=metric)
+    analysis = _analysis(params, inputs, scores, submissions) if params.analysis.enabled else None
+    results = Results(SELECTION_FORMAT, settings, submissions, ignored=inputs.ignored, leaderboard=metric,
+                      analysis=analysis)
     if not params.bootstrap.resamples:
         return results
     summary = bootstrap.selection_summary(
@@ -247,6 +303,25 @@ def build(params: Parameters, inputs: SelectionInputs, scores: dict[str, dict[st
         leaderboard=metric.part_key)
     return with_intervals(results, summary.parts, summary.means, summary.comparisons,
                           bootstrap.settings_record(params.bootstrap.resamples, params.bootstrap.seed))
+
+
+def _analysis(params: Parameters, inputs: SelectionInputs, scores: dict[str, dict[str, Scored | InputError]],
+              submissions: dict) -> dict[str, Any]:
+    """Per task: hard test images over the valid, non-reference submissions; budget use, curves and fits."""
+    step = params.analysis.budget_step
+    ranked_names = [n for n, sub in submissions.items() if sub.valid and not is_reference(n)]
+    tasks = {}
+    for task, test in inputs.tests.items():
+        fitted = {name: parts[task] for name, parts in sorted(scores.items()) if isinstance(parts.get(task), Scored)}
+        tasks[task] = selection_task(
+            test.ids, test.y, {n: s.predicted for n, s in fitted.items()}, [n for n in ranked_names if n in fitted],
+            {n: s.metrics.f1 for n, s in fitted.items()}, {n: s.metrics.train_size for n, s in fitted.items()},
+            params.selection.max_train_size,
+            *(({n: s.budget_sizes for n, s in fitted.items()}, {n: s.file_order_f1 for n, s in fitted.items()},
+               {n: s.random_order_f1 for n, s in fitted.items()}) if step else (None, None, None)))
+    return {"settings": {"budget_step": step or None, "seed": params.analysis.seed,
+                         "hard_examples": "misclassified by more than half of the valid, non-reference submissions"},
+            "tasks": tasks}
 
 
 def evaluate(params: Parameters, data_root: Path, submission_root: Path) -> Results:
