@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..errors import InputError
 from ..execution import backend_for
@@ -21,7 +20,7 @@ from ..formats.resources import DebuggingData, load_debugging_data
 from ..formats.results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
                                submission_result, with_intervals, write_results)
 from ..formats.submissions import Found, Ordering, find_debugging_submissions, ignored_files
-from ..logs import log, shown
+from ..logs import log, progress_bar, shown
 from ..scoring import bootstrap
 from ..scoring.classifier import describe
 from ..scoring.debugging import dataperf2022
@@ -35,9 +34,12 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
     params = load_parameters(parameters_file)
     check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results, curves = evaluate(params, Path(data_path), Path(submission_path), progress=True)
-    for path in write_results(Path(output_path), results, curves):
+    written = write_results(Path(output_path), results, curves)
+    for path in written:
         log.info("wrote %s", shown(path))
-    return report(results)
+    status = report(results)
+    log.info("evaluate_debugging: wrote %s under %s", ", ".join(p.name for p in written), shown(output_path))
+    return status
 
 
 # --------------------------------------------------------------------------- gather
@@ -87,7 +89,7 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
     backend = backend_for(params.execution)
     certified: list[str] = []    # logged once the progress bars are done
     try:
-        for data_id, data in tqdm(inputs.datasets.items(), desc="data_ids", unit="data_id", disable=not progress):
+        for data_id, data in progress_bar(inputs.datasets.items(), progress, desc="data_ids", unit="data_id"):
             orders: dict[str, Ordering] = {}
             for sub in inputs.found.submissions:
                 item = sub.orderings[data_id]

@@ -31,10 +31,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ...errors import InputError
 from ...execution import Backend
+from ...logs import progress_bar
 from .states import DebuggingScore, label_states, mislabeled_in_first_m, missing_states, state_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -268,7 +268,7 @@ class Dataperf2022Evaluator:
         desc = f"dataperf_2022 fits {self.label}".strip()
         if self.backend is None or self.backend.workers == 1:
             with one_torch_thread(self.classifier.torch):
-                for key in tqdm(keys, desc=desc, unit="fit", disable=not self.progress):
+                for key in progress_bar(keys, self.progress, desc=desc, unit="fit"):
                     self._accuracy[key] = self.classifier.accuracy(todo[key])
             return
         chunks = [c for c in np.array_split(np.arange(len(keys)), min(len(keys), 4 * self.backend.workers)) if len(c)]
