@@ -45,7 +45,20 @@ def on_terminal() -> bool:
 
 def progress_bar(iterable: Iterable[Any] | None = None, enabled: bool = True, **options: Any) -> tqdm:
     """A tqdm bar on stderr, shown only on a terminal (and when ``enabled``); elsewhere a silent pass-through."""
-    return tqdm(iterable, file=sys.stderr, disable=not (enabled and on_terminal()), dynamic_ncols=True, **options)
+    shown = enabled and on_terminal()
+    if shown and _columns() == 0:  # a pty nobody sized (script, some CI runners): tqdm would draw nothing
+        options.setdefault("ncols", 80)
+        options.setdefault("nrows", 24)
+    else:
+        options.setdefault("dynamic_ncols", True)
+    return tqdm(iterable, file=sys.stderr, disable=not shown, **options)
+
+
+def _columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 class Throttled:

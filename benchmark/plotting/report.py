@@ -75,7 +75,7 @@ footer { color:var(--muted); font-size:13px; border-top:1px solid var(--line); m
   .narrow-only { display:block; }
   table { font-size:13px; }
   th, td { padding:4px 6px; }
-  th { min-width:0; }
+  th { min-width:0; font-size:12px; }
   td.text { white-space:normal; min-width:5em; }
   td.error { min-width:14em; }
   td.wrap { min-width:0; }
@@ -86,7 +86,7 @@ SELECTION_HEADERS = {"accuracy": "Accuracy", "precision": "Precision", "recall":
                      "average_precision": "Average precision", "train_size": "Train size",
                      "train_positives": "Train positives"}
 SELECTION_INTEGERS = {"train_size", "train_positives"}
-SELECTION_MINOR = {"accuracy", "precision", "recall", "train_size"}  # hidden on a narrow screen
+SELECTION_MINOR = {"accuracy", "precision", "recall", "train_size", "train_positives"}  # hidden on a narrow screen
 
 
 def e(value: Any) -> str:
@@ -302,7 +302,7 @@ def reference_table(results: Results, table_id: str, parts: list[str], colours: 
             "reachable, and are not ranked.</p>",
             table(table_id, f"References (not ranked): {metric.label} and {metric.part_label} per part",
                   [("Reference", True), (metric.label[:1].upper() + metric.label[1:], False),
-                   *[(f"{p} {metric.part_label}", False) for p in parts], ("Status", True)], rows)]
+                   *[(f"{p} {metric.part_label}", False, True) for p in parts], ("Status", True)], rows)]
 
 
 # --------------------------------------------------------------------------- selection
@@ -336,7 +336,7 @@ def selection_section(sel: Results | None, figures: list[Figure], colours: dict[
            table("selection-leaderboard", f"Leaderboard: {metric.label} and {metric.part_label} per task",
                  [("Rank", False), ("Submission", True), (metric.label[0].upper() + metric.label[1:], False),
                   *([(f"{metric.label[0].upper() + metric.label[1:]} 95% CI", False, True)] if ci else []),
-                  *[(f"{t} {metric.part_label}", False) for t in tasks],
+                  *[(f"{t} {metric.part_label}", False, True) for t in tasks],
                   *([("Beats next", False, True)] if ci else []), ("Status", True)], rows)]
     out += random_note(sel, SELECTION)
     if ci:
@@ -415,7 +415,7 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
            "data_ids (lower is better); invalid submissions are listed last.</p>",
            table("debugging-leaderboard", "Leaderboard: mean score, score per data_id and total valuation time",
                  [("Rank", False), ("Method", True), ("Mean score", False),
-                  *([("Mean score 95% CI", False, True)] if ci else []), *[(f"{d} score", False) for d in ids],
+                  *([("Mean score 95% CI", False, True)] if ci else []), *[(f"{d} score", False, True) for d in ids],
                   *([("Beats next", False, True)] if ci else []), ("Time (total)", False, True), ("Status", True)],
                  rows)]
     out += random_note(dbg, DEBUGGING)
@@ -427,14 +427,12 @@ def debugging_section(dbg: Results | None, timings: dict[tuple[str, str], Timing
     summary_rows = []
     for d in ids:
         v = dbg.data_ids[d]
-        summary_rows.append("<tr>" + f'<td class="text">{e(d)}</td>' + "".join(
-            number_cell(v[k], integer=k in ("n_train", "n_mislabeled", "n_test", "fits"))
-            for k in DATA_ID_SUMMARY)
-            + "</tr>")
+        summary_rows.append(Row([f'<td class="text">{e(d)}</td>'] + [
+            number_cell(v[k], integer=k in ("n_train", "n_mislabeled", "n_test", "fits")) for k in DATA_ID_SUMMARY]))
     out.append("<h3>Data sets</h3>")
     out.append(table("debugging-data", "Training sets to clean and the accuracies that define the target",
                      [("data_id", True), ("Training points", False), ("Mislabeled", False),
-                      ("Test points", False, True), ("Accuracy before", False), ("Accuracy clean", False),
+                      ("Test points", False, True), ("Accuracy before", False), ("Accuracy clean", False, True),
                       ("Target accuracy", False), ("Classifier fits", False, True)], summary_rows))
     def metric_cells(name: str, d: str, part: dict) -> list[str]:
         timing = timings.get((name, d), Timing(None, ""))
@@ -521,6 +519,9 @@ def build_report(title: str, selection: Results | None, debugging: Results | Non
         f"<style>{CSS}</style></head><body>",
         f"<header><h1>{e(title)}</h1><p>From {' and '.join(sources)}: {'; '.join(counts)}.</p><nav>{''.join(nav)}</nav></header>",
         "<main>",
+        '<p class="note narrow-only" id="narrow-note">On a narrow screen the per-task and per-data_id columns of the '
+        "leaderboards, the intervals and the details are folded away; turn the phone or widen the window to see "
+        "them.</p>",
         selection_section(selection, selection_figures, colours),
         debugging_section(debugging, timings, debugging_figures, colours),
         errors_section(both),

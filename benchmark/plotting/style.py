@@ -32,11 +32,13 @@ PALETTE = (
 )
 RANDOM_GREYS = ("#7f7f7f", "#5f5f5f", "#9a9a9a")
 REFERENCE_COLOUR = "#222222"
-# The shipped baselines: one palette colour each, never shared among them (participants' names hash).
+# The shipped baselines and randoms: one colour each, never shared on one board (participants' names hash).
 BASELINE_COLOURS = {
     "baseline_propagation": "#1f77b4", "baseline_nearest": "#ff7f0e", "baseline_selftrain_fps": "#2ca02c",
     "baseline_tmc_shapley": "#bcbd22", "baseline_knn_shapley": "#2ca02c", "baseline_confident_learning": "#1f77b4",
     "baseline_loss": "#d62728", "baseline_data_oob": "#ff7f0e",
+    # the shipped randoms: distinct greys where they meet (random_500 and random are never on one board)
+    "baseline_random": "#5f5f5f", "random_500": "#9a9a9a", "random": "#9a9a9a",
 }
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 PNG_METADATA = {"Software": None}  # no matplotlib version stamp: reruns give the same bytes
@@ -71,9 +73,11 @@ def colour_of(name: str) -> str:
     name in the same report claims that colour first)."""
     if is_reference(name):
         return REFERENCE_COLOUR
+    if name in BASELINE_COLOURS:
+        return BASELINE_COLOURS[name]
     if is_random(name):
         return RANDOM_GREYS[_crc(name) % len(RANDOM_GREYS)]
-    return BASELINE_COLOURS.get(name) or PALETTE[_crc(name) % len(PALETTE)]
+    return PALETTE[_crc(name) % len(PALETTE)]
 
 
 def colour_map(names: Iterable[str]) -> dict[str, str]:
