@@ -49,7 +49,8 @@ LEARNING_RATE = 0.01
 WEIGHT_DECAY = 0.9
 TARGET_RATIO = 0.95
 THRESHOLDS = np.arange(0.1, 1, 0.05)  # the candidates, in the order they are tried
-INSTALL_HINT = "pip install -r requirements-dataperf2022.txt"
+INSTALL_HINT = ("pip install -r requirements-dataperf2022.txt --extra-index-url https://download.pytorch.org/whl/cpu"
+                " (the pinned CPU build, which PyPI does not have)")
 
 
 def settings() -> dict[str, Any]:
@@ -66,7 +67,7 @@ def import_torch() -> Any:
         import torch
     except ImportError:
         raise InputError(f"debugging.protocol {PROTOCOL} needs torch, which is not installed: "
-                         f"{INSTALL_HINT} (the CPU build is enough)") from None
+                         f"{INSTALL_HINT}") from None
     return torch
 
 
