@@ -173,7 +173,7 @@ def curves_figure(debugging: Results, data_id: str, curves: dict[tuple[str, str]
         head = sub.name if ranks.get(sub.name) is not None else f"{sub.name} (invalid)"
         score = (f"score {part['score']:.3f}" if reached is not None
                  else f"target not reached: score {part['score']:.3f}")
-        tied = ties[sub.name]
+        tied = ties[sub.name] if reached is not None else []  # "not reached" already says it all
         if tied:
             score += "; tied with " + ", ".join(tied[:2]) + (f" +{len(tied) - 2}" if len(tied) > 2 else "")
         ax.set_title(f"{_shorten(head, 38)}\n{_shorten(score, 44)}", loc="left", fontsize=8.5,
