@@ -36,8 +36,6 @@ from benchmark.formats.submissions import write_ordering, write_training_set  # 
 from benchmark.logs import setup  # noqa: E402
 from benchmark.methods import debugging as dbg  # noqa: E402
 from benchmark.methods import selection as sel  # noqa: E402
-from benchmark.methods.propagation import propagation_baseline  # noqa: E402
-from benchmark.methods.selftrain import selftrain_fps_baseline  # noqa: E402
 from benchmark.tasks import TASKS  # noqa: E402
 from benchmark.tasks.evaluate_debugging import evaluate as evaluate_debugging  # noqa: E402
 from benchmark.tasks.evaluate_selection import evaluate as evaluate_selection  # noqa: E402
@@ -83,8 +81,7 @@ def run_selection(workspace: Path, params_file: Path) -> tuple[dict, dict]:
     rows, sample_ids, sample_X = sel.gather(CandidatePool(data / "selection" / params.selection.pool), examples)
     seconds = {"pool passes (shared)": time.perf_counter() - start}
     notes = {}
-    for method, build in ((sel.RANDOM, sel.random_baseline), (sel.NEAREST, sel.nearest_baseline),
-                          (sel.SELFTRAIN_FPS, selftrain_fps_baseline), (sel.PROPAGATION, propagation_baseline)):
+    for method, build in sel.builders(params, rows, sample_ids, sample_X):
         start = time.perf_counter()
         for task, task_rows in rows.items():
             sub = sel.cap(build(task_rows, sample_ids, sample_X), params.selection.max_train_size)
@@ -102,7 +99,7 @@ def run_debugging(workspace: Path, params_file: Path, random_seeds: int) -> tupl
     seconds: dict[str, list[float]] = {}
     for data_id, participant in dbg.load_participant_data(params, data).items():
         n = len(participant.train.y)
-        for result in dbg.orderings(participant, params.debugging.classifier):
+        for result in dbg.orderings(participant, params.debugging.classifier, budgets=params.debugging.baselines):
             write_ordering(out, data_id, result.method, result.order, result.seconds)
             seconds.setdefault(result.method, []).append(result.seconds)
         for r in range(random_seeds):

@@ -67,6 +67,9 @@ class HttpResource:
     sha256: str | None = None  # of the published file or archive; strongly recommended (not for folders)
     strip_components: int = 0  # archive: leading path components dropped from every entry (like tar's)
     files: list[str] = field(default_factory=list)  # folder: fetch only these (paths inside it); [] = all
+    # a file the evaluations can do without (the original repository's examples): when it cannot be
+    # fetched, download says so in one warning and goes on; a sha256 mismatch stays an error
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,32 @@ class SelectionTask:
     examples: str | None = None  # alpha_example_set_<Task>.csv: the labelled examples the baselines start from
 
 
+SELECTION_PROTOCOLS = ("strict", "dataperf_2022")
+
+
+@dataclass(frozen=True)
+class SubmissionFiles:
+    """Which file of one submission folder is the training set of each task (the original's task_setup.yaml role)."""
+
+    files: dict[str, str] = field(default_factory=dict)  # task -> path inside the submission folder
+
+
+@dataclass(frozen=True)
+class SelectionBaselineParams:
+    """The published selection approaches' settings (select_baselines; docs/baselines.md)."""
+
+    fpscv_positives: list[int] = field(default_factory=lambda: [5, 10])  # FPSCV: budgets of examples...
+    fpscv_negatives: list[int] = field(default_factory=lambda: [20, 40, 90])  # ...and negatives, cross-validated
+    fpscv_folds: int = 5  # FPSCV: splits at each of the two levels of the nested cross-validation
+    fpscv_candidates: int = 1000  # FPSCV: farthest-point-sampled negative candidates
+    pseudo_label_size: int = 999  # pseudo-label generation: rows, an equal share per task's pseudo-class
+    pseudo_label_hidden: int = 25  # pseudo-label generation: hidden units of the MLP
+    uncertainty_size: int = 1000  # modified uncertainty sampling: rows
+    uncertainty_C: float = 1.0e6  # modified uncertainty sampling: inverse regularization (almost none)
+    uncertainty_band_top: float = 0.02  # modified uncertainty sampling: negatives ranked below this share...
+    uncertainty_band_bottom: float = 0.05  # ...and above this one
+
+
 @dataclass(frozen=True)
 class SelectionParams:
     """The training-data selection benchmark (evaluate_selection, select_baselines)."""
@@ -112,6 +141,11 @@ class SelectionParams:
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
     leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
+    baselines: SelectionBaselineParams = field(default_factory=SelectionBaselineParams)
+    # strict: a repeated ImageID or one not in the pool makes the training set invalid; dataperf_2022: the
+    # original evaluator's inner join (repeats kept, unknown ImageIDs dropped), each such row in results.yaml
+    protocol: Literal[SELECTION_PROTOCOLS] = SELECTION_PROTOCOLS[0]
+    submissions: dict[str, SubmissionFiles] = field(default_factory=dict)  # submission name -> its files
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,11 @@ class DebuggingBaselineBudgets:
     tmc_permutations: int = 100  # TMC-Shapley: sampled permutations
     tmc_tolerance: float = 0.01  # TMC-Shapley: truncate once within this share of the full set's utility
     oob_bags: int = 100  # Data-OOB: bootstrap samples
+    banzhaf_samples: int = 1000  # Data Banzhaf: sampled subsets (maximum sample reuse)
+    beta_permutations: int = 100  # Beta-Shapley: sampled permutations
+    beta_alpha: float = 16.0  # Beta-Shapley: Beta(alpha, beta) weights of the subset sizes (16, 1: small sets)
+    beta_beta: float = 1.0
+    beta_tail: float = 0.001  # Beta-Shapley: subset-size mass left unevaluated (bounds each value's bias)
 
 
 @dataclass(frozen=True)
@@ -162,6 +201,23 @@ class BootstrapParams:
     seed: int = 0  # with each test set's name, fixes every resample
 
 
+@dataclass(frozen=True)
+class AnalysisParams:
+    """The analyses beyond the leaderboard number (docs/analysis.md), written under ``analysis`` in results.yaml.
+
+    Those computed from the leaderboard fits cost nothing; the random expectation, budget curves and
+    point removal fit new models (perf/analysis_cost.py measures them) and each can be switched off.
+    """
+
+    enabled: bool = True  # false: no analysis section at all
+    random_draws: int = 50  # RANDOM_DRAWS_RANGE; seeded orders for the random expectation (0: no random/oracle)
+    budget_step: int = 100  # BUDGET_STEP_RANGE; selection budget curves every this many rows (0: off)
+    point_removal: bool = False  # OpenDataVal's point-removal curves (5 new fits per order and data_id): opt-in
+    seed: int = 0  # with each data_id, task and submission name, fixes every random order
+
+
+RANDOM_DRAWS_RANGE = (2, 10_000)
+BUDGET_STEP_RANGE = (1, 100_000)  # a step at or above a set's size leaves only the full set: no new fit
 PLOT_DPI_RANGE = (50, 600)
 
 
@@ -185,6 +241,7 @@ class Parameters:
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
     execution: ExecutionParams = field(default_factory=ExecutionParams)
     bootstrap: BootstrapParams = field(default_factory=BootstrapParams)
+    analysis: AnalysisParams = field(default_factory=AnalysisParams)
     plot: PlotParams = field(default_factory=PlotParams)
 
 
@@ -387,11 +444,25 @@ def _check_semantics(p: Parameters, path: Path) -> None:
             raise InputError(message, path)
 
     need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
+    sb = p.selection.baselines
+    for name in ("fpscv_positives", "fpscv_negatives"):
+        need(len(getattr(sb, name)) >= 1 and min(getattr(sb, name)) >= 1,
+             f"selection.baselines.{name} must list at least one budget, each at least 1")
+    for name in ("fpscv_folds", "fpscv_candidates", "pseudo_label_size",
+                 "pseudo_label_hidden", "uncertainty_size"):
+        need(getattr(sb, name) >= 1, f"selection.baselines.{name} must be at least 1")
+    need(sb.uncertainty_C > 0, "selection.baselines.uncertainty_C must be positive")
+    need(0 <= sb.uncertainty_band_top < sb.uncertainty_band_bottom <= 1,
+         "selection.baselines: need 0 <= uncertainty_band_top < uncertainty_band_bottom <= 1")
     need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
     b = p.debugging.baselines
     need(b.tmc_permutations >= 1, "debugging.baselines.tmc_permutations must be at least 1")
     need(0 <= b.tmc_tolerance < 1, "debugging.baselines.tmc_tolerance must be in [0, 1)")
     need(b.oob_bags >= 1, "debugging.baselines.oob_bags must be at least 1")
+    need(b.banzhaf_samples >= 1, "debugging.baselines.banzhaf_samples must be at least 1")
+    need(b.beta_permutations >= 1, "debugging.baselines.beta_permutations must be at least 1")
+    need(b.beta_alpha > 0 and b.beta_beta > 0, "debugging.baselines.beta_alpha and beta_beta must be positive")
+    need(0 <= b.beta_tail < 1, "debugging.baselines.beta_tail must be in [0, 1)")
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
     need(p.execution.retries >= 0, "execution.retries must not be negative")
     need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")
@@ -400,8 +471,22 @@ def _check_semantics(p: Parameters, path: Path) -> None:
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
     need(p.bootstrap.resamples >= 0, "bootstrap.resamples must not be negative (0 switches it off)")
     need(p.bootstrap.seed >= 0, "bootstrap.seed must not be negative")
+    a = p.analysis
+    low, high = RANDOM_DRAWS_RANGE
+    need(a.random_draws == 0 or low <= a.random_draws <= high,
+         f"analysis.random_draws must be 0 (off) or between {low} and {high}")
+    low, high = BUDGET_STEP_RANGE
+    need(a.budget_step == 0 or low <= a.budget_step <= high,
+         f"analysis.budget_step must be 0 (off) or between {low} and {high}")
+    need(a.seed >= 0, "analysis.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
+    for name, mapping in p.selection.submissions.items():
+        need(bool(mapping.files), f"selection.submissions.{name}.files: expected a mapping of task to file")
+        for task, rel in mapping.files.items():
+            parts = rel.replace("\\", "/").split("/")
+            need(not rel.startswith(("/", "\\")) and ":" not in rel and ".." not in parts,
+                 f"selection.submissions.{name}.files.{task}: expected a path inside the submission folder")
     for data_id in p.debugging.data_ids:
         need(is_data_id(data_id),
              f"debugging.data_ids: {data_id!r} is not a valid data_id (letters, digits and -)")

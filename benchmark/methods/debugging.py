@@ -6,10 +6,11 @@ labels and the labelled validation set. Test sets and ground truth are never rea
 * ``baseline_random``: a seeded random permutation.
 * ``baseline_knn_shapley``: KNN-Shapley values against the validation set
   (see :mod:`.knn_shapley`), lowest value inspected first.
-* ``baseline_confident_learning``: cleanlab's ``find_label_issues`` on
-  cross-validated logistic-regression probabilities (regularization chosen on
-  the validation set), issues ranked by self-confidence, every other row
-  appended by self-confidence.
+* ``baseline_confident_learning``: confident learning (:mod:`.confident_learning`:
+  confident joint, pruning by noise rate, as cleanlab's ``find_label_issues``)
+  on cross-validated logistic-regression probabilities (regularization chosen
+  on the validation set); flagged rows first, each group by threshold-adjusted
+  self-confidence.
 * ``baseline_loss``: the same probabilities, rows by descending log-loss of
   their given label.
 * ``baseline_tmc_shapley``: truncated Monte Carlo Shapley values for the
@@ -17,6 +18,11 @@ labels and the labelled validation set. Test sets and ground truth are never rea
   ``debugging.baselines.tmc_permutations``), lowest value first.
 * ``baseline_data_oob``: Data-OOB values from bagged logistic regressions (see
   :mod:`.data_oob`; ``debugging.baselines.oob_bags``), lowest value first.
+* ``baseline_data_banzhaf``, ``baseline_beta_shapley``: two semivalues of the
+  validation accuracy (:mod:`.semivalues`; ``banzhaf_samples``,
+  ``beta_permutations``, ``beta_alpha``, ``beta_beta``, ``beta_tail``), lowest first.
+* ``baseline_influence``: influence of each row on the validation log-loss with
+  the exact Hessian (:mod:`.influence`), most harmful first.
 
 All randomness is seeded from (SEED, data_id), and numerical work runs on one
 BLAS thread, so orders are identical on every run; the time files (measured
@@ -37,14 +43,16 @@ from ..formats.resources import LabeledEmbeddings, read_debugging_split
 from ..formats.submissions import write_ordering
 from ..logs import log
 from ..workspace.layout import DEBUGGING
-from . import data_oob, knn_shapley, label_noise, tmc_shapley
+from . import confident_learning, data_oob, influence, knn_shapley, label_noise, semivalues, tmc_shapley
 from .timing import Stopwatch, reported_seconds
 
 SEED = 0
 PREFIX = "baseline_"
-RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB = (
-    PREFIX + name for name in ("random", "knn_shapley", "confident_learning", "loss", "tmc_shapley", "data_oob"))
-METHODS = (RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB)
+RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB, DATA_BANZHAF, BETA_SHAPLEY, INFLUENCE = (
+    PREFIX + name for name in ("random", "knn_shapley", "confident_learning", "loss", "tmc_shapley", "data_oob",
+                               "data_banzhaf", "beta_shapley", "influence"))
+METHODS = (RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB, DATA_BANZHAF, BETA_SHAPLEY,
+           INFLUENCE)
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ def orderings(data: ParticipantData, classifier: Mapping[str, Any] | None = None
         probabilities = label_noise.cross_validated_probabilities(
             X, y, seed=seed[1] % 2**31, classifier=classifier,
             val_X=None if data.val is None else data.val.X, val_y=None if data.val is None else data.val.y)
-    for method, rank in ((CONFIDENT_LEARNING, label_noise.confident_learning_order),
+    for method, rank in ((CONFIDENT_LEARNING, confident_learning.confident_learning_order),
                          (LOSS, label_noise.loss_order)):
         watch = Stopwatch()
         with watch.running():
@@ -124,6 +132,22 @@ def orderings(data: ParticipantData, classifier: Mapping[str, Any] | None = None
     with watch.running():
         order = data_oob.data_oob_order(X, y, budgets.oob_bags, seed, classifier)
     results.append(Ordering(DATA_OOB, order, watch.seconds))
+
+    if data.val is None:
+        log.warning("%s: no validation set, so no Data Banzhaf, Beta-Shapley or influence order", data.data_id)
+        return results
+    val_X, val_y = data.val.X, data.val.y
+    for method, rank in (
+            (DATA_BANZHAF, lambda rng: semivalues.data_banzhaf_order(
+                X, y, val_X, val_y, rng, budgets.banzhaf_samples, classifier)),
+            (BETA_SHAPLEY, lambda rng: semivalues.beta_shapley_order(
+                X, y, val_X, val_y, rng, budgets.beta_permutations, budgets.beta_alpha, budgets.beta_beta,
+                budgets.beta_tail, classifier)),
+            (INFLUENCE, lambda rng: influence.influence_order(X, y, val_X, val_y, classifier))):
+        watch = Stopwatch()
+        with watch.running():
+            order = rank(np.random.default_rng(seed))
+        results.append(Ordering(method, order, watch.seconds))
     return results
 
 

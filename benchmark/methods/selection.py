@@ -26,10 +26,23 @@ Everything below works on those in-memory rows.
 * ``baseline_propagation`` -- label propagation (:mod:`.propagation`): the
   100 rows a personalised PageRank from the examples over the k-NN graph ranks
   highest, labelled positive, and random rows labelled negative.
+
+The three approaches published as DataPerf's winners (docs/baselines.md; settings
+in ``selection.baselines``), each on the shared uniform sample as the pool:
+
+* ``baseline_fpscv`` -- farthest-point-sampled negatives and the best small
+  training set under nested cross-validation (:mod:`.fpscv`).
+* ``baseline_pseudo_labels`` -- an MLP on every task's examples pseudo-labels
+  the pool; equal shares per pseudo-class (:mod:`.pseudo_labels`).
+* ``baseline_uncertainty`` -- modified uncertainty sampling: the examples and
+  near misses from just below the top of an examples-vs-pool classifier
+  (:mod:`.uncertainty`).
 """
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -42,15 +55,19 @@ from ..formats.submissions import write_training_set
 from ..logs import log
 from ..workspace.layout import SELECTION
 from . import streaming
+from .fpscv import fpscv_training_set
 from .propagation import propagation_baseline
+from .pseudo_labels import pseudo_label_training_set
 from .selftrain import selftrain_fps_baseline
+from .uncertainty import uncertainty_training_set
 from .training_sets import TaskRows, TrainingSet, unit_rows
 
 SEED = 0
 PREFIX = "baseline_"
-RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION = (
-    PREFIX + name for name in ("random", "nearest", "selftrain_fps", "propagation"))
-METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION)
+RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION, FPSCV, PSEUDO_LABELS, UNCERTAINTY = (
+    PREFIX + name for name in ("random", "nearest", "selftrain_fps", "propagation", "fpscv", "pseudo_labels",
+                               "uncertainty"))
+METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION, FPSCV, PSEUDO_LABELS, UNCERTAINTY)
 
 SAMPLE_SIZE = 20_000  # uniform sample of the pool kept in memory (all tasks share it)
 CANDIDATES = 2_000  # per task: rows most similar to the examples
@@ -177,17 +194,46 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
 
 
 # --------------------------------------------------------------------------- running
+Build = Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]
+
+
+def builders(params: Parameters, rows: dict[str, TaskRows], sample_ids: np.ndarray,
+             sample_X: np.ndarray) -> list[tuple[str, Build]]:
+    """Every baseline as (name, build(task rows, sample ids, sample rows)), in :data:`METHODS` order."""
+    settings = params.selection.baselines
+    every_task = {task: task_rows.examples for task, task_rows in rows.items()}
+    published = {  # each gets its own Generator, seeded from (SEED, method, task)
+        FPSCV: lambda r, rng: fpscv_training_set(
+            sample_ids, sample_X, r.example_ids, r.examples, rng, settings.fpscv_positives,
+            settings.fpscv_negatives, settings.fpscv_folds, settings.fpscv_candidates, params.selection.classifier),
+        PSEUDO_LABELS: lambda r, rng: pseudo_label_training_set(
+            sample_ids, sample_X, every_task, r.task, rng, settings.pseudo_label_size, settings.pseudo_label_hidden),
+        UNCERTAINTY: lambda r, rng: uncertainty_training_set(
+            sample_ids, sample_X, r.example_ids, r.examples, rng, settings.uncertainty_size, settings.uncertainty_C,
+            settings.uncertainty_band_top, settings.uncertainty_band_bottom)}
+    return [(RANDOM, random_baseline), (NEAREST, nearest_baseline), (SELFTRAIN_FPS, selftrain_fps_baseline),
+            (PROPAGATION, propagation_baseline), *((m, _seeded(f, m)) for m, f in published.items())]
+
+
+def _seeded(build: Callable[[TaskRows, np.random.Generator], TrainingSet], method: str) -> Build:
+    """The runner's call for a method that takes a Generator: a fresh one per (method, task)."""
+    def run(rows: TaskRows, _ids: np.ndarray, _X: np.ndarray) -> TrainingSet:
+        seed = [SEED, zlib.crc32(method.encode("utf-8")), zlib.crc32(rows.task.encode("utf-8"))]
+        return build(rows, np.random.default_rng(seed))
+    return run
+
+
+
 def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
     """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
     examples = read_task_examples(params, data_root)
     pool = CandidatePool(data_root / SELECTION / DataTree.scan(data_root / SELECTION).locate(
         params.selection.pool, "candidate pool", folder_ok=True))
     rows, sample_ids, sample_X = gather(pool, examples)
-    limit = params.selection.max_train_size
+    limit, methods = params.selection.max_train_size, builders(params, rows, sample_ids, sample_X)
     written = []
     for task, task_rows in rows.items():
-        for method, build in ((RANDOM, random_baseline), (NEAREST, nearest_baseline),
-                              (SELFTRAIN_FPS, selftrain_fps_baseline), (PROPAGATION, propagation_baseline)):
+        for method, build in methods:
             sub = cap(build(task_rows, sample_ids, sample_X), limit)
             ids, labels = sub.ids, sub.labels
             order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
