@@ -416,3 +416,14 @@ def test_dataperf_2022_protocol_gets_the_order_analyses_and_no_references(tmp_pa
     assert run_cli("plot", f"--results_path={tmp_path / 'results'}", f"--submission_path={files.subs}",
                    f"--parameters_file={files.params_file}", f"--output_path={tmp_path / 'plots'}") == 0
     assert 'id="fig-analysis_debugging_precision_recall"' in (tmp_path / "plots" / "report.html").read_text()
+
+
+def test_a_set_within_one_budget_step_has_no_rising_pair():
+    """A submitted set smaller than budget_step has a one-point budget curve (the published baselines submit 25 rows)."""
+    from benchmark.plotting.analysis_report import _still_rising
+
+    assert not _still_rising({"budget_curve": {"f1_random_order": [0.4]}})
+    assert not _still_rising({"budget_curve": {"f1_random_order": [None, 0.4]}})
+    assert not _still_rising({})
+    assert _still_rising({"budget_curve": {"f1_random_order": [0.3, 0.4]}})
+    assert not _still_rising({"budget_curve": {"f1_random_order": [0.4, 0.4]}})

@@ -111,6 +111,12 @@ def debugging_analysis(dbg: Results, figures: dict[str, Figure], colours: dict[s
     return out
 
 
+def _still_rising(entry: dict) -> bool:
+    """F1 at the full set above F1 at the budget before it (random order); a set within one step has no such pair."""
+    curve = (entry.get("budget_curve") or {}).get("f1_random_order") or []
+    return len(curve) >= 2 and None not in curve[-2:] and curve[-1] > curve[-2]
+
+
 def selection_analysis(sel: Results, figures: dict[str, Figure], colours: dict[str, str]) -> list[str]:
     tasks = sel.analysis["tasks"]
     names = [n for n in _methods(sel) if any(n in tasks[t]["submissions"] for t in tasks)]
@@ -137,9 +143,7 @@ def selection_analysis(sel: Results, figures: dict[str, Figure], colours: dict[s
             rows.append("<tr>" + "".join(cells) + "</tr>")
     if "analysis_selection_budget.png" in figures:
         out.append(figure_html(figures["analysis_selection_budget.png"]))
-        rising = sum(1 for t in tasks for en in tasks[t]["submissions"].values() if en.get("budget_curve")
-                     and None not in en["budget_curve"]["f1_random_order"][-2:]
-                     and en["budget_curve"]["f1_random_order"][-1] > en["budget_curve"]["f1_random_order"][-2])
+        rising = sum(1 for t in tasks for en in tasks[t]["submissions"].values() if _still_rising(en))
         total = sum(1 for t in tasks for en in tasks[t]["submissions"].values() if en.get("budget_curve"))
         trusted = sum(1 for t in tasks for en in tasks[t]["submissions"].values()
                       if en.get("power_law") and not en["power_law"]["at_bound"])
