@@ -39,9 +39,12 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
     params = load_parameters(parameters_file)
     check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results = evaluate(params, Path(data_path), Path(submission_path))
-    for path in write_results(Path(output_path), results):
+    written = write_results(Path(output_path), results)
+    for path in written:
         log.info("wrote %s", shown(path))
-    return report(results)
+    status = report(results)
+    log.info("evaluate_selection: wrote %s under %s", ", ".join(p.name for p in written), shown(output_path))
+    return status
 
 
 # --------------------------------------------------------------------------- gather
