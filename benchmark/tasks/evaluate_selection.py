@@ -30,9 +30,9 @@ from ..scoring.analysis.summary import selection_task
 from ..scoring.classifier import describe
 from ..scoring.selection import SelectionMetrics, metrics_of_predictions, predict_test_set
 from ..workspace.layout import SELECTION, is_reference
+from . import report
 
 DATAPERF_2022 = "dataperf_2022"  # selection.protocol: the original evaluator's inner join
-from . import report
 
 
 def run(data_path: str, submission_path: str, parameters_file: str, output_path: str) -> int:
