@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
-from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError
+from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError, printable
 from .logs import log, setup
 from .tasks import STRICT_ENV, TASKS, Param, strict_from_environment, strict_mode
 from .workspace.access import require_input_folders, require_writable_outputs
@@ -45,8 +45,7 @@ def crash_report(task: str, error: BaseException) -> str:
         where = f"full traceback in {path}"
     except OSError as exc:
         where = f"the traceback could not be written to {path} ({exc.strerror})"
-    message = " ".join(str(error).split())
-    message = message[:200] + ("..." if len(message) > 200 else "")
+    message = printable(" ".join(str(error).split()), 200, one_to_one=False)  # one printable line, bounded
     return (f"{task}: unexpected internal error {type(error).__name__}"
             f"{': ' + message if message else ''} ({where}; please report it)")
 

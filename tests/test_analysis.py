@@ -295,8 +295,8 @@ def test_selection_budget_curves_and_hard_examples(selection_data, tmp_path):
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("analysis,problem", [
     ({"random_draws": 1}, "analysis.random_draws must be 0 (off) or between 2 and 10000"),
-    ({"budget_step": -5}, "analysis.budget_step must be 0 (off) or between 1 and 100000"),
-    ({"seed": -1}, "analysis.seed must not be negative"),
+    ({"budget_step": -5}, "analysis.budget_step must be between 0 and 100000"),  # the declared range (issue 30)
+    ({"seed": -1}, "analysis.seed must be between 0 and 4294967295"),
     ({"point_removal": "yes"}, "analysis.point_removal: expected true or false"),
     ({"draws": 3}, "unknown key 'analysis.draws'"),
 ])

@@ -352,7 +352,7 @@ def test_valid_classifier_combinations_pass(settings):
 
 def test_excerpt_is_short_and_printable():
     assert excerpt("abc") == "'abc'"
-    assert excerpt("a\x1b[2Jb") == "'a?[2Jb'"
+    assert excerpt("a\x1b[2Jb") == "'a\\u001b[2Jb'"  # escaped one-to-one (issue 30), no longer '?'
     assert excerpt("z" * 100) == "'" + "z" * 32 + "'… (100 chars)"
     assert excerpt(10 ** 5000) == "a number too long to show"
     assert excerpt(np.int64(2)) == "2"

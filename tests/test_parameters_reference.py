@@ -58,7 +58,9 @@ def test_meanings_come_from_the_field_comments_and_ranges_from_the_checks() -> N
     assert table["selection.classifier"][3] == "`<what check_classifier_settings() reports>`"
     messages = validation_messages(parameters)
     assert "download.http.resources[].files applies to folders only" in messages
-    assert "download.synthetic: sizes must be positive" in messages
+    # ranges declared with bounded() (issue 30), also for the numbers inside a mapping
+    assert table["download.synthetic.pool_rows"][3] == "must be between 1 and 100000000"
+    assert table["download.demo.concepts"][3] == "each number must be between 0 and 9"
 
 
 def test_every_check_is_on_the_page() -> None:

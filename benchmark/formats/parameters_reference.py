@@ -1,8 +1,9 @@
 """The parameters.yaml reference page, generated from the declarations in :mod:`benchmark.formats.parameters`.
 
 Names, types and defaults come from the dataclasses, meanings from each field's comment (on its line or the
-comment lines just above it) and each section's docstring, and the checks from the ``need(condition, message)``
-calls of the validation, matched to a key by the key their message starts with. So the page cannot drift from
+comment lines just above it) and each section's docstring, the ranges from ``bounded()``, and the other checks
+from the ``need(condition, message)`` calls of the validation, matched to a key by the key their message starts
+with. So the page cannot drift from
 the code: ``tests/test_parameters_reference.py`` fails until it is regenerated with
 
     python -m benchmark.formats.parameters_reference > docs/parameters.md
@@ -222,7 +223,9 @@ def keys(section: Section, comments: dict[tuple[str, str], str], owner: dict[typ
         inner = _element(hints[f.name])[0]
         if not meaning and dataclasses.is_dataclass(inner) and inspect.getdoc(inner) != _auto_doc(inner):
             meaning = (inspect.getdoc(inner) or "").split("\n\n")[0].replace("\n", " ")  # the section's summary
-        found.append(Key(path, type_text(hints[f.name], owner), default_text(f), meaning, []))
+        bounds = f.metadata.get(parameters.RANGE)  # declared with bounded(), checked when the file is read
+        checks = [f"must be {bounds}" if inner in (int, float) else f"each number must be {bounds}"] if bounds else []
+        found.append(Key(path, type_text(hints[f.name], owner), default_text(f), meaning, checks))
     return found
 
 

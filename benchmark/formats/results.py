@@ -13,11 +13,9 @@ deep inside the code that uses it.
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import errno
-import fcntl
 import hashlib
 import io
 import math
@@ -26,7 +24,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import yaml
@@ -35,7 +33,7 @@ from ..errors import InputError
 from ..logs import log
 from ..workspace.layout import DEBUGGING, SELECTION, is_data_id, is_reference
 from .analysis import ANALYSIS, check_analysis
-from .atomic import atomic_write_bytes
+from .atomic import LOCK_FILE, atomic_write_bytes, locked
 
 RESULTS_FILE = "results.yaml"
 CURVES_FILE = "curves.csv"
@@ -295,6 +293,10 @@ def check_output_folder(folder: Path, submission_root: Path | None = None) -> No
         path = folder / name
         if path.is_dir() and not path.is_symlink():
             raise InputError(f"{name} is a folder; move it away or choose another output folder", path)
+    lock = folder / LOCK_FILE
+    if os.path.lexists(lock) and (lock.is_symlink() or not lock.is_file()):  # checked again when it is opened
+        raise InputError(f"the lock file is {'a symbolic link' if lock.is_symlink() else 'not a regular file'}; "
+                         "remove it (it must be a plain file)", lock)
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -322,7 +324,7 @@ def write_results(folder: Path, results: Results, curves: Curves | None = None) 
         files[CURVES_FILE] = curves_csv(curves, results.first_fixes).encode("utf-8")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder):
+        with locked(folder):
             if _symlinks_work(folder):
                 _publish(folder, files)
             else:
@@ -405,15 +407,6 @@ def _link(path: Path, target: str) -> None:
     os.replace(tmp, path)
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Serialize writers into one folder (a concurrent run must not delete the set just published)."""
-    with open(folder / ".lock", "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- reading
@@ -422,15 +415,64 @@ def results_path(results_root: Path, kind: str) -> Path:
     return results_root / kind / RESULTS_FILE
 
 
-def read_results(path: Path, kind: str) -> Results | None:
-    """Parse and check one results.yaml; None if the file does not exist."""
-    if not path.exists():
-        return None
-    if not path.is_file():
-        raise InputError("results path is not a file", path)
+READ_ATTEMPTS = 20  # a reader that loses the race with a writer's clean-up tries again this often
+
+
+def read_result_files(folder: Path, names: tuple[str, ...] = (RESULTS_FILE, CURVES_FILE)) -> dict[str, bytes | None]:
+    """The bytes of result files of ``folder`` that belong to one set (None for a file the set lacks).
+
+    ``results.yaml`` and ``curves.csv`` are links through ``.current``: reading one and then the
+    other by those paths can give an old results.yaml beside a new curves.csv when a run publishes
+    in between. Here ``.current`` is resolved once and every file is opened in that set folder
+    before any is read (an open file stays readable when the next run removes the set); if the set
+    vanished before all were opened, the new current set is taken. Folders written without links
+    (:func:`_write_plain`) are read as they are.
+    """
+    current = folder / CURRENT
+    for _ in range(READ_ATTEMPTS):
+        try:
+            target = os.readlink(current)
+        except OSError:  # no set folder: plain files (or nothing yet)
+            base = folder
+        else:
+            base = folder / target
+        handles = {}
+        try:
+            for name in names:
+                try:
+                    handles[name] = open(base / name, "rb")
+                except FileNotFoundError:
+                    if base != folder and not (folder / target).is_dir():
+                        raise  # the set was removed under us: take the new one
+                    handles[name] = None
+                except OSError:  # a folder, unreadable, ...: the file's own reader says so in one line
+                    handles[name] = None
+            if base != folder and os.readlink(current) != target and not (folder / target).is_dir():
+                continue
+            return {name: None if handle is None else handle.read() for name, handle in handles.items()}
+        except FileNotFoundError:
+            continue
+        finally:
+            for handle in handles.values():
+                if handle is not None:
+                    handle.close()
+    raise InputError(f"the result files kept changing while they were read ({READ_ATTEMPTS} tries); "
+                     "run again when no evaluation is writing", folder)
+
+
+def read_results(path: Path, kind: str, data: bytes | None = None) -> Results | None:
+    """Parse and check one results.yaml (or ``data`` read from it); None if the file does not exist."""
+    if data is None:
+        if not path.exists():
+            return None
+        if not path.is_file():
+            raise InputError("results path is not a file", path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        if data is not None:
+            raw = yaml.safe_load(data.decode("utf-8"))
+        else:
+            with open(path, encoding="utf-8") as handle:
+                raw = yaml.safe_load(handle)
     except UnicodeDecodeError:
         raise InputError("results file is not UTF-8 text", path) from None
     except yaml.YAMLError as exc:
@@ -582,16 +624,18 @@ class Curve:
     accuracy: tuple[float, ...]
 
 
-def read_curves(path: Path, debugging: Results) -> dict[tuple[str, str], Curve]:
+def read_curves(path: Path, debugging: Results, data: bytes | None = None) -> dict[tuple[str, str], Curve]:
     """{(submission, data_id): curve}; one curve per scored pair, running fixes = 0, 1, ... without gaps
-    (1, 2, ... under the dataperf_2022 protocol, whose budgets start at 1)."""
+    (1, 2, ... under the dataperf_2022 protocol, whose budgets start at 1). ``data``: the file's bytes,
+    when read already (:func:`read_result_files`)."""
     data_ids = debugging.data_ids
     first = debugging.first_fixes
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise InputError("curves file not found" if not path.exists() else "curves path is not a file", path)
     points: dict[tuple[str, str], list[tuple[int, float, int]]] = {}
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        with (io.StringIO(data.decode("utf-8"), newline="") if data is not None
+              else open(path, encoding="utf-8", newline="")) as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None or tuple(h.strip() for h in header) != CURVE_COLUMNS:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError, excerpt
+from ..errors import InputError, excerpt, printable
+from ..workspace.layout import submission_name_problem
 from .atomic import atomic_write_text
 from .csvrows import CsvProblem, records
 
@@ -280,20 +282,24 @@ def split_debugging_name(filename: str, data_ids: Iterable[str]) -> tuple[str, s
 
 
 def read_ordering(path: Path, n_train: int, root: Path | None = None) -> np.ndarray:
-    """Distinct 0-based training-row indices, one per line; blank lines and whitespace tolerated."""
+    """Distinct 0-based training-row indices, one per line; blank lines, spaces and tabs tolerated."""
     return read_ordering_lines(path, n_train, root)[0]
 
 
 def read_ordering_lines(path: Path, n_train: int, root: Path | None = None,
                         repeats_allowed: bool = False) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
     """The indices of an ordering file and, when ``repeats_allowed`` (the dataperf_2022 protocol: the
-    original fixes a listed row again, which changes nothing), each repeat as (index, line, first line)."""
+    original fixes a listed row again, which changes nothing), each repeat as (index, line, first line).
+
+    Lines end at ``\\n`` only (``\\r\\n`` too), so line numbers are the ones an editor shows and
+    a character such as U+001C or U+2028 is part of its line (and refused), never a line break.
+    """
     text = read_text(path, "ordering file", root, max(n_train, 1) * BYTES_PER_ORDER_LINE + 4096)
     order: list[int] = []
     repeats: list[tuple[int, int, int]] = []
     first_line: dict[int, int] = {}
-    for line_no, raw in enumerate(text.splitlines(), start=1):
-        token = raw.strip()
+    for line_no, raw in enumerate(text.split("\n"), start=1):
+        token = raw.strip(ASCII_BLANKS)
         if not token:
             continue
         if not (token.isascii() and token.isdigit()):
@@ -316,19 +322,27 @@ def read_ordering_lines(path: Path, n_train: int, root: Path | None = None,
     return np.asarray(order, dtype=np.int64), tuple(repeats)
 
 
+ASCII_BLANKS = " \t\r"  # what may surround a value on its line
+# A number of seconds as people and programs write it: ASCII digits, an optional fraction and exponent.
+# Python's float() would also take Arabic-Indic or fullwidth digits, "1_000", "nan" and "inf".
+SECONDS = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def read_time(path: Path, root: Path | None = None) -> float:
-    """Seconds a method took, from ``time_<data_id>_<method>.txt``: one finite non-negative number."""
+    """Seconds a method took, from ``time_<data_id>_<method>.txt``: one finite non-negative number.
+
+    Written in ASCII digits like the ordering files' indices; ``-0`` is 0 seconds (recorded as ``0.0``).
+    """
     text = read_text(path, "time file", root, MAX_TIME_FILE_BYTES)
-    tokens = text.split()
+    tokens = [t for t in re.split(r"[ \t\r\n]+", text) if t]
     if len(tokens) != 1:
         raise InputError(f"expected one number of seconds, found {len(tokens)} values", path)
-    try:
-        seconds = float(tokens[0])
-    except ValueError:
-        raise InputError(f"{excerpt(tokens[0])} is not a number of seconds", path) from None
+    if not SECONDS.fullmatch(tokens[0]) and tokens[0].lower().lstrip("+-") not in ("nan", "inf", "infinity"):
+        raise InputError(f"{excerpt(tokens[0])} is not a number of seconds", path)
+    seconds = float(tokens[0])
     if not math.isfinite(seconds) or seconds < 0:
         raise InputError(f"{excerpt(tokens[0])} is not a finite non-negative number of seconds", path)
-    return seconds
+    return seconds + 0.0  # -0.0 + 0.0 is 0.0
 
 
 # --------------------------------------------------------------------------- finding submissions
@@ -370,9 +384,16 @@ class Found:
 def ignored_files(found: Found, root: Path) -> dict[str, str]:
     """The stray files, each once: its path relative to the submission folder -> why it is not scored.
 
-    Relative, so results.yaml reads the same wherever the folder is mounted.
+    Relative, so results.yaml reads the same wherever the folder is mounted; printable
+    (:func:`~benchmark.errors.printable`, one-to-one), so a hostile file name cannot break the file.
     """
-    return {Path(os.path.relpath(error.path or root, root)).as_posix(): error.problem for error in found.stray}
+    return {printable(Path(os.path.relpath(error.path or root, root)).as_posix()): error.problem
+            for error in found.stray}
+
+
+def _refused_name(name: str, what: str) -> str | None:
+    problem = submission_name_problem(name)
+    return None if problem is None else f"{what} {problem}; not scored (see docs/robustness.md, names)"
 
 
 def _listing(folder: Path) -> list[Path]:
@@ -403,6 +424,10 @@ def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int,
             continue
         if not entry.is_dir():
             found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
+            continue
+        refused = _refused_name(entry.name, "the submission name")
+        if refused:
+            found.stray.append(InputError(refused, entry))
             continue
         _read_selection_folder(entry, entry.name, tasks, max_rows, root, found, mappings.get(entry.name, {}),
                                repeats_allowed)
@@ -506,6 +531,7 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int], repeats_a
     found = Found()
     entries = [p for p in _listing(root) if not _hidden(p)]
     names = {p.name for p in entries}
+    refused: set[str] = set()  # ordering files whose method name is refused (their time files go with them)
     for path in entries:
         if path.name.startswith(TIME_PREFIX) and path.name[len(TIME_PREFIX):] in names:
             continue  # read with its ordering
@@ -516,7 +542,16 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int], repeats_a
                 if path.is_file() else "not an ordering file", path))
             continue
         data_id, method = split
+        problem = _refused_name(method, "the method name")
+        if problem:
+            found.stray.append(InputError(problem, path))
+            refused.add(path.name)
+            continue
         files.setdefault(method, {})[data_id] = path
+    for name in sorted(refused):
+        if TIME_PREFIX + name in names:
+            found.stray.append(InputError("the time file of a refused ordering file; not read",
+                                          root / (TIME_PREFIX + name)))
     if not files:
         raise InputError("no submission files (expected <data_id>_<method>.txt)", root)
     for method in sorted(files):

@@ -12,9 +12,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import InputError
-from ..formats.atomic import atomic_write_bytes, atomic_write_text
+from ..formats.atomic import atomic_write_files
 from ..formats.parameters import PlotParams
-from ..formats.results import CURVES_FILE, read_curves, read_results, results_path
+from ..formats.results import CURVES_FILE, RESULTS_FILE, read_curves, read_result_files, read_results, results_path
 from ..workspace.layout import DEBUGGING, SELECTION
 from . import figures as figs
 from .analysis_report import analysis_section, make_analysis_figures
@@ -28,11 +28,14 @@ REPORT_FILE = "report.html"
 def render_all(results_root: Path, submission_root: Path, out: Path, params: PlotParams) -> list[Path]:
     """Read results_root/{selection,debugging}, write the PNGs and report.html into ``out``."""
     selection = read_results(results_path(results_root, SELECTION), SELECTION)
-    debugging = read_results(results_path(results_root, DEBUGGING), DEBUGGING)
+    # results.yaml and curves.csv of one set, even while an evaluation publishes a new one
+    files = read_result_files(results_root / DEBUGGING) if (results_root / DEBUGGING).is_dir() else {}
+    debugging = read_results(results_path(results_root, DEBUGGING), DEBUGGING, files.get(RESULTS_FILE))
     if selection is None and debugging is None:
         expected = " or ".join(str(results_path(Path(), kind)) for kind in (SELECTION, DEBUGGING))
         raise InputError(f"no {expected}; run an evaluation first", results_root)
-    curves = read_curves(results_root / DEBUGGING / CURVES_FILE, debugging) if debugging else {}
+    curves = read_curves(results_root / DEBUGGING / CURVES_FILE, debugging, files.get(CURVES_FILE)) \
+        if debugging else {}
     timings = load_timings(debugging, submission_root) if debugging else {}
     names = [n for res in (selection, debugging) if res is not None for n in res.submissions]
     colours = colour_map(names)
@@ -47,12 +50,9 @@ def render_all(results_root: Path, submission_root: Path, out: Path, params: Plo
         debugging_figures = [f for f in [overview, *per_id] if f]
 
     extra = make_analysis_figures(selection, debugging, curves, colours, params.dpi)
-    written = []
-    for fig in [*selection_figures, *debugging_figures, *extra]:
-        atomic_write_bytes(out / fig.filename, fig.png)
-        written.append(out / fig.filename)
     page = build_report(params.title, selection, debugging, timings, selection_figures, debugging_figures,
                         colours, asdict(params), analysis=analysis_section(selection, debugging, extra, colours))
-    atomic_write_text(out / REPORT_FILE, page)
-    written.append(out / REPORT_FILE)
-    return written
+    files = {out / fig.filename: fig.png for fig in [*selection_figures, *debugging_figures, *extra]}
+    files[out / REPORT_FILE] = page.encode("utf-8")
+    atomic_write_files(files)  # all or none: a full disk keeps the previous figures and page together
+    return list(files)

@@ -49,14 +49,19 @@ class Manifest:
         """The record at ``path``; None when absent or unreadable (then the resource is fetched again)."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            if raw.pop("version", None) != VERSION:
-                return None
-            manifest = cls(**raw)
-            if not isinstance(manifest.files, dict) or not manifest.files:
-                return None
-            return manifest
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return None
+        if not isinstance(raw, dict) or raw.pop("version", None) != VERSION:  # valid JSON of another shape too
+            return None
+        try:
+            manifest = cls(**raw)
+        except TypeError:
+            return None
+        if not (isinstance(manifest.url, str) and isinstance(manifest.sha256, str) and isinstance(manifest.kind, str)
+                and isinstance(manifest.files, dict) and manifest.files
+                and all(isinstance(rel, str) and isinstance(facts, dict) for rel, facts in manifest.files.items())):
+            return None
+        return manifest
 
     def problem(self, data_root: Path, expected_sha256: str | None) -> str | None:
         """Why the recorded download cannot be trusted any more, or None when it can.

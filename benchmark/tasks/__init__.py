@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Literal
 
-from ..errors import EXIT_INVALID_SUBMISSION, EXIT_OK, InputError
+from ..errors import EXIT_INVALID_SUBMISSION, EXIT_OK, InputError, printable
 from ..logs import log, mounted_roots
 
 if TYPE_CHECKING:
@@ -157,10 +157,10 @@ def report(results: "Results") -> int:
     """Log each submission's leaderboard value or errors, then one summary line of the invalid ones."""
     for name, s in results.submissions.items():
         if s.valid:
-            log.info("%s: %s %.4f", name, results.ranking.label, s.metric)
+            log.info("%s: %s %.4f", printable(name), results.ranking.label, s.metric)
         for error in s.errors:
-            log.error("%s", error)
-    invalid = [name for name, s in results.submissions.items() if not s.valid]
+            log.error("%s", printable(error))
+    invalid = [printable(name) for name, s in results.submissions.items() if not s.valid]
     if not invalid:
         return EXIT_OK
     names = ", ".join(invalid[:_LISTED]) + (f" and {len(invalid) - _LISTED} more" if len(invalid) > _LISTED else "")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import InputError, ResourceError
+from ..errors import InputError, ResourceError, excerpt
 from ..execution import Backend, aligned, backend_for
 from ..formats.discovery import resolve_selection
 from ..formats.parameters import Parameters, SelectionTask, SubmissionFiles, load_parameters
@@ -219,11 +219,11 @@ def _training_rows(item: SelectionCsv, row_of: dict[str, int], test_owner: dict[
     """Pool rows of a submitted training set, or InputError for test images, unknown IDs, one class."""
     for image_id, line in zip(item.image_ids, item.lines):
         if image_id in test_owner:
-            raise InputError(f"ImageID {image_id!r} belongs to the test set of {test_owner[image_id]}",
+            raise InputError(f"ImageID {excerpt(image_id)} belongs to the test set of {test_owner[image_id]}",
                              item.path, line)
     absent = [(i, line) for i, line in zip(item.image_ids, item.lines) if i not in row_of]
     if absent:
-        shown = ", ".join(f"{i!r} (line {line})" for i, line in absent[:3])
+        shown = ", ".join(f"{excerpt(i)} (line {line})" for i, line in absent[:3])
         raise InputError(f"{len(absent)} ImageID(s) not in the candidate pool: {shown}"
                          + (", ..." if len(absent) > 3 else ""), item.path)
     classes = np.unique(item.labels)

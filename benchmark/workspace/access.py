@@ -64,6 +64,9 @@ def require_writable_folder(param: str, path: str | Path) -> None:
 
 
 def _check(param: str, root: Path) -> None:
+    if root.is_symlink() and not root.exists():
+        raise InputError(f"output path is a symbolic link to nothing ({param}); create its target or remove the "
+                         "link", root)
     if root.exists() and not root.is_dir():
         raise InputError(f"output path exists and is not a folder ({param})", root)
     if not root.exists():

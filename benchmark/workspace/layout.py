@@ -5,6 +5,15 @@ folder; task names and data_ids become parts of file names, so they are
 restricted to characters that are safe there. DataPerf's own debugging file
 names (``<data_id>_train_0.3_300.parquet``, ``<data_id>_<method>.txt``) are split
 on ``_``, so a data_id never contains one.
+
+A submission name (a selection folder, a debugging method) is the participant's
+choice, so it gets one stated policy (:func:`submission_name_problem`): names are
+the file system's bytes decoded as UTF-8; a name that is not UTF-8, holds a
+character that is not printable (control characters, line and paragraph
+separators such as U+0085 or U+2028, format or unassigned code points), starts
+or ends with a space, or is longer than :data:`MAX_NAME_CHARS` is refused --
+listed among the ignored files, never scored -- because it could not round-trip
+through results.yaml, curves.csv and the log, or could pass for another name.
 """
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ from typing import Iterable
 SELECTION = "selection"  # data/selection, submissions/selection, results/selection
 DEBUGGING = "debugging"  # data/debugging, submissions/debugging, results/debugging
 BENCHMARKS = (SELECTION, DEBUGGING)
+MAX_NAME_CHARS = 200  # file systems allow 255 bytes; a name is a label in tables and figures
 REFERENCE_PREFIX = "reference_"  # a submission (or method) name that marks a reference, not an entry
 
 
@@ -29,6 +39,19 @@ def is_data_id(name: str) -> bool:
 def is_reference(name: str) -> bool:
     """A reference point that uses what no participant has (e.g. the true labels): shown apart, never ranked."""
     return name.startswith(REFERENCE_PREFIX)
+
+
+def submission_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a submission (see the module docstring), or None when it can."""
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in name):  # os.fsdecode kept a non-UTF-8 byte
+        return "is not UTF-8"
+    if not name.isprintable():
+        return "holds a character that is not printable (control character, line separator, format character)"
+    if name != name.strip():
+        return "starts or ends with a space"
+    if len(name) > MAX_NAME_CHARS:
+        return f"is longer than {MAX_NAME_CHARS} characters"
+    return None
 
 
 # The random entries the project itself writes, so a board that shows two random entries can say why.
