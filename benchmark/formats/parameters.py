@@ -106,6 +106,10 @@ class SelectionParams:
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
     leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
+    # the select task: methods to run (built-in names, installed entry points, "module:function" or
+    # "file.py:function" in the methods folder); None = the built-in baselines, as select_baselines runs
+    methods: list[str] | None = None
+    method_timeout_s: float | None = None  # wall-clock limit of one method call (one task); None = no limit
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,8 @@ class DebuggingParams:
     classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
     protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
     baselines: DebuggingBaselineBudgets = field(default_factory=DebuggingBaselineBudgets)
+    methods: list[str] | None = None  # the debug task's methods, as selection.methods
+    method_timeout_s: float | None = None  # wall-clock limit of one method call (one data_id); None = no limit
 
 
 @dataclass(frozen=True)
@@ -372,6 +378,8 @@ def _check_semantics(p: Parameters, path: Path) -> None:
             raise InputError(message, path)
 
     need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
+    for section, timeout in (("selection", p.selection.method_timeout_s), ("debugging", p.debugging.method_timeout_s)):
+        need(timeout is None or timeout > 0, f"{section}.method_timeout_s must be positive (or null: no limit)")
     need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
     b = p.debugging.baselines
     need(b.tmc_permutations >= 1, "debugging.baselines.tmc_permutations must be at least 1")

@@ -30,6 +30,7 @@ Everything below works on those in-memory rows.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -38,10 +39,10 @@ from ..errors import InputError, ResourceError
 from ..formats.discovery import DataTree, resolve_selection
 from ..formats.parameters import Parameters
 from ..formats.resources import CandidatePool, read_examples
-from ..formats.submissions import write_training_set
 from ..logs import log
 from ..workspace.layout import SELECTION
 from . import streaming
+from .api import SelectionProblem
 from .propagation import propagation_baseline
 from .selftrain import selftrain_fps_baseline
 from .training_sets import TaskRows, TrainingSet, unit_rows
@@ -176,21 +177,25 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
     return TrainingSet(sub.ids[keep], sub.labels[keep])
 
 
-# --------------------------------------------------------------------------- running
-def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
-    """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
-    examples = read_task_examples(params, data_root)
-    pool = CandidatePool(data_root / SELECTION / DataTree.scan(data_root / SELECTION).locate(
-        params.selection.pool, "candidate pool", folder_ok=True))
-    rows, sample_ids, sample_X = gather(pool, examples)
-    limit = params.selection.max_train_size
-    written = []
-    for task, task_rows in rows.items():
-        for method, build in ((RANDOM, random_baseline), (NEAREST, nearest_baseline),
-                              (SELFTRAIN_FPS, selftrain_fps_baseline), (PROPAGATION, propagation_baseline)):
-            sub = cap(build(task_rows, sample_ids, sample_X), limit)
-            ids, labels = sub.ids, sub.labels
-            order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
-            written.append(write_training_set(submission_root / method, task, ids[order], labels[order]))
-            log.info("%s %s: %d rows, %d positive", task, method, len(ids), int(labels.sum()))
-    return written
+# --------------------------------------------------------------------------- on the method API
+def pool_rows(problem: SelectionProblem) -> tuple[dict[str, TaskRows], np.ndarray, np.ndarray]:
+    """The two streaming passes of :func:`gather`, made once per run for every task and built-in baseline."""
+    return problem.pool.shared("baselines.gather", lambda: gather(problem.pool.source, dict(problem.all_examples)))
+
+
+def _on_the_api(build: Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]) -> Callable[..., dict[str, int]]:
+    def method(problem: SelectionProblem) -> dict[str, int]:
+        rows, sample_ids, sample_X = pool_rows(problem)
+        sub = cap(build(rows[problem.task], sample_ids, sample_X), problem.max_train_size)
+        return dict(zip(sub.ids.tolist(), sub.labels.tolist()))
+
+    method.prepare = pool_rows  # type: ignore[attr-defined]  # the shared pass runs once, before the calls
+    method.__doc__ = build.__doc__
+    method.__name__ = method.__qualname__ = build.__name__.replace("_baseline", "_method")
+    return method
+
+
+random_method = _on_the_api(random_baseline)
+nearest_method = _on_the_api(nearest_baseline)
+selftrain_fps_method = _on_the_api(selftrain_fps_baseline)
+propagation_method = _on_the_api(propagation_baseline)
