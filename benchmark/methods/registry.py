@@ -8,7 +8,9 @@ A name in ``selection.methods`` / ``debugging.methods`` is looked up in this ord
    installed module; its submission is named after the function;
 2. a built-in method (:data:`BUILT_IN`: every reference baseline, on the same API);
 3. an entry point of an installed distribution, in the group :data:`ENTRY_POINT_GROUPS` of its kind
-   (``[project.entry-points."dataperf_vision.selection_methods"] my_method = "my_pkg.module:function"``).
+   (``[project.entry-points."dataperf_vision.selection_methods"] my_method = "my_pkg.module:function"``):
+   installed in the methods folder (``pip install --target``; how a package reaches the container)
+   or in the environment.
 
 Every problem (unknown name, missing file, import error, a name that cannot be a file name) is one
 :class:`MethodLoadError` line naming the entry.
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Literal
 
 from ..errors import InputError
+from ..logs import shown
 from ..workspace.layout import DEBUGGING, SELECTION, is_reference, is_task_name
 
 Kind = Literal["selection", "debugging"]
@@ -64,10 +67,18 @@ class LoadedMethod:
     origin: str  # where it came from, for logs and the `methods` listing
 
 
-def entry_points(kind: str) -> dict[str, importlib.metadata.EntryPoint]:
-    """Installed entry points of a kind, by name (the first of two equal names wins, as Python lists them)."""
+def entry_points(kind: str, methods_root: Path | None = None) -> dict[str, importlib.metadata.EntryPoint]:
+    """Entry points of a kind, by name: of the packages installed in the methods folder
+    (``pip install --target <methods folder> <package>``) first, then of those on sys.path; the first
+    of two equal names wins."""
+    group = ENTRY_POINT_GROUPS[kind]
     found: dict[str, importlib.metadata.EntryPoint] = {}
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUPS[kind]):
+    if methods_root is not None:
+        for dist in sorted(importlib.metadata.distributions(path=[str(methods_root)]),
+                           key=lambda d: d.metadata["Name"] or ""):
+            for ep in dist.entry_points.select(group=group):
+                found.setdefault(ep.name, ep)
+    for ep in importlib.metadata.entry_points(group=group):
         found.setdefault(ep.name, ep)
     return found
 
@@ -77,10 +88,10 @@ def _distribution(ep: importlib.metadata.EntryPoint) -> str:
     return f"{dist.name} {dist.version}" if dist is not None else "an installed package"
 
 
-def available(kind: str) -> list[tuple[str, str, str]]:
+def available(kind: str, methods_root: Path | None = None) -> list[tuple[str, str, str]]:
     """(name, where from, "module:function") of every method that can be named without a colon."""
     rows = [(name, "built-in", target) for name, target in BUILT_IN[kind].items()]
-    for name, ep in sorted(entry_points(kind).items()):
+    for name, ep in sorted(entry_points(kind, methods_root).items()):
         shadowed = " (shadowed by the built-in of that name)" if name in BUILT_IN[kind] else ""
         rows.append((name, f"entry point of {_distribution(ep)}{shadowed}", ep.value))
     return rows
@@ -101,16 +112,17 @@ def load(kind: str, entry: str, methods_root: Path | None, where: str) -> Loaded
         target = BUILT_IN[kind][entry]
         module, _, attribute = target.partition(":")
         return _checked(entry, kind, _from_module(module, attribute, None, where), f"built-in {target}", where)
-    eps = entry_points(kind)
+    eps = entry_points(kind, methods_root)
     if entry in eps:
         ep = eps[entry]
         try:
-            function = ep.load()
+            with _importable(methods_root):
+                function = ep.load()
         except Exception as exc:  # noqa: BLE001 -- whatever an installed package raises on import is one line
             raise MethodLoadError(f"{where}: entry point {entry} ({ep.value}) cannot be loaded: "
                                   f"{type(exc).__name__}: {exc}") from None
         return _checked(entry, kind, function, f"entry point of {_distribution(ep)} ({ep.value})", where)
-    known = ", ".join(name for name, _, _ in available(kind))
+    known = ", ".join(name for name, _, _ in available(kind, methods_root))
     raise MethodLoadError(f"{where}: no {kind} method named {entry!r} (known: {known}; or module:function, "
                           "file.py:function)")
 
@@ -180,7 +192,7 @@ def _from_file(target: str, attribute: str, methods_root: Path | None, where: st
         path = methods_root / path
     if not path.is_file():
         raise MethodLoadError(f"{where}: method file {target} not found"
-                              + (f" in the methods folder {methods_root}" if methods_root is not None else ""))
+                              + (f" in the methods folder {shown(methods_root)}" if methods_root is not None else ""))
     # a module name of its own per file: two files both called method.py do not replace each other
     name = f"dataperf_vision_method_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)

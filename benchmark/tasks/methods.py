@@ -53,7 +53,7 @@ def run_list(parameters_file: str, methods_path: str) -> int:
     root = Path(methods_path) if Path(methods_path).is_dir() else None
     for kind in registry.KINDS:
         lines.append(f"{kind} methods (name: where from, what it calls):")
-        lines += [f"  {name}: {origin}, {target}" for name, origin, target in registry.available(kind)]
+        lines += [f"  {name}: {origin}, {target}" for name, origin, target in registry.available(kind, root)]
         if params is None:
             lines.append(f"  (no parameters file at {shown(parameters_file)}: {kind}.methods not listed)")
             continue
