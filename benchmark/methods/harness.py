@@ -23,7 +23,7 @@ import traceback
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -87,13 +87,15 @@ def _call(function: Callable, problem: Any, normalize: Callable[[Any], Any]) -> 
         return "invalid", str(problem_), seconds
 
 
-def _child(send: Any, function: Callable, problem: Any, normalize: Callable[[Any], Any]) -> None:
+def _child(send: Any, function: Callable, problems: list[Any], normalize: Callable[[Any], Any]) -> None:
     os.dup2(2, 1)  # a method's prints go to stderr with the logs; stdout holds results only
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        send.send(_call(function, problem, normalize))
-    except BaseException as error:  # noqa: BLE001 -- e.g. a result that cannot be pickled
-        send.send(("raised", f"its result cannot be sent back: {type(error).__name__}: {error}", 0.0))
+        for problem in problems:
+            try:
+                send.send(_call(function, problem, normalize))
+            except BaseException as error:  # noqa: BLE001 -- e.g. a result that cannot be pickled
+                send.send(("raised", f"its result cannot be sent back: {type(error).__name__}: {error}", 0.0))
     finally:
         send.close()
         sys.stdout.flush()
@@ -104,31 +106,41 @@ def _child(send: Any, function: Callable, problem: Any, normalize: Callable[[Any
 FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
-def call_method(function: Callable, problem: Any, normalize: Callable[[Any], Any],
-                timeout_s: float | None) -> Outcome:
-    """Call ``function(problem)`` in a forked child (see the module docstring); never raises for the method."""
+def call_method(function: Callable, problems: list[Any], normalize: Callable[[Any], Any],
+                timeout_s: float | None) -> Iterator[Outcome]:
+    """``function(problem)`` for each problem, in order, in one forked child (see the module docstring):
+    one :class:`Outcome` per call, each call limited to ``timeout_s``. Never raises for the method; stopping
+    the iteration early (after a failure) stops the child."""
     if not FORK:
-        status, payload, seconds = _call(function, problem, normalize)
-        return _outcome(status, payload, seconds)
+        for problem in problems:
+            yield _outcome(*_call(function, problem, normalize))
+        return
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, function, problem, normalize), daemon=False)
+    child = context.Process(target=_child, args=(send, function, problems, normalize), daemon=False)
     child.start()
     send.close()
+    finished = False
     try:
-        if not receive.poll(timeout_s):
-            return Outcome(failure=f"timed out after {timeout_s:g} s (method_timeout_s); stopped")
-        try:
-            status, payload, seconds = receive.recv()
-        except EOFError:
-            child.join()
-            code = child.exitcode
-            how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
-                   else f"exit code {code}")
-            return Outcome(failure=f"its process ended without a result ({how})")
-        return _outcome(status, payload, seconds)
+        for _ in problems:
+            if not receive.poll(timeout_s):
+                yield Outcome(failure=f"timed out after {timeout_s:g} s (method_timeout_s); stopped")
+                return
+            try:
+                status, payload, seconds = receive.recv()
+            except EOFError:
+                child.join()
+                code = child.exitcode
+                how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
+                       else f"exit code {code}")
+                yield Outcome(failure=f"its process ended without a result ({how})")
+                return
+            yield _outcome(status, payload, seconds)
+        finished = True
     finally:
-        if child.is_alive():
+        if finished:
+            child.join(timeout=10)  # it exits by itself after its last result
+        if child.is_alive():  # a timeout, an earlier failure, Ctrl-C: stopped now
             child.kill()
         child.join()
         receive.close()
@@ -251,20 +263,24 @@ def run_selection_methods(params: Parameters, data_root: Path, submission_root: 
     pending: dict[str, tuple[LoadedMethod, dict[str, Outcome]]] = {}
     for method in _loaded(SELECTION, entries, methods_root, "selection", parameters_file, task_name, summary):
         stale = [submission_root / method.name / training_set_file(task) for task in examples]
-        prepare = prepare_of(method.function)
-        outcomes: dict[str, Outcome] = {}
+        problems = []
         for task, ids in examples.items():
             seed = [SEED, zlib.crc32(task.encode("utf-8"))]
-            problem = SelectionProblem(task, pool, ids, limit, np.random.default_rng(seed), seed, params, examples)
-            outcome = _prepared(prepare, problem) or call_method(method.function, problem, selection_rows, timeout)
+            problems.append(SelectionProblem(task, pool, ids, limit, np.random.default_rng(seed), seed, params,
+                                             examples))
+        outcomes: dict[str, Outcome] = {}
+        calls = _calls(method.function, problems, selection_rows, timeout)  # closed below: a child still running is stopped
+        for problem, outcome in zip(problems, calls):
             if outcome.failure is None and outcome.skipped is not None:
                 outcome.failure = f"declined ({outcome.skipped}); a selection submission needs every task"
             if outcome.failure is not None:
-                _fail(task_name, method, f"task {task}", outcome.failure, summary, stale, submission_root / method.name)
+                _fail(task_name, method, f"task {problem.task}", outcome.failure, summary, stale,
+                      submission_root / method.name)
                 break
-            outcomes[task] = outcome
+            outcomes[problem.task] = outcome
         else:
             pending[method.name] = (method, outcomes)
+        calls.close()
     # one filtered pass over the pool for every returned ImageID (as evaluate_selection does)
     wanted = {i for _, outcomes in pending.values() for o in outcomes.values() for i in o.result[0]}
     in_pool = set(pool.lookup(sorted(wanted))[0].tolist()) if wanted else set()
@@ -288,17 +304,23 @@ def run_selection_methods(params: Parameters, data_root: Path, submission_root: 
     return summary
 
 
-def _prepared(prepare: Callable | None, problem: Any) -> Outcome | None:
-    """A failure of the method's ``prepare`` (bad resources, InputError, still stop the task), else None."""
-    if prepare is None:
-        return None
-    try:
-        prepare(problem)
-    except InputError:
-        raise
-    except Exception as error:  # noqa: BLE001 -- the method's own preparation failed: its failure
-        return Outcome(failure=f"prepare raised {type(error).__name__}: {error}{_where_raised(error)}")
-    return None
+def _calls(function: Callable, problems: list[Any], normalize: Callable[[Any], Any],
+           timeout_s: float | None) -> Iterator[Outcome]:
+    """The method's ``prepare`` for every problem (here, untimed), then the calls (:func:`call_method`).
+
+    An InputError from ``prepare`` (bad resources: the built-ins' shared pass over the pool) still stops
+    the task; any other exception there is the method's failure."""
+    prepare = prepare_of(function)
+    if prepare is not None:
+        for problem in problems:
+            try:
+                prepare(problem)
+            except InputError:
+                raise
+            except Exception as error:  # noqa: BLE001 -- the method's own preparation failed: its failure
+                yield Outcome(failure=f"prepare raised {type(error).__name__}: {error}{_where_raised(error)}")
+                return
+    yield from call_method(function, problems, normalize, timeout_s)
 
 
 def run_debugging_methods(params: Parameters, data_root: Path, submission_root: Path, entries: list[str],
@@ -313,30 +335,33 @@ def run_debugging_methods(params: Parameters, data_root: Path, submission_root: 
     for method in _loaded(DEBUGGING, entries, methods_root, "debugging", parameters_file, task_name, summary):
         stale = [submission_root / file_of(data_id, method.name) for data_id in data
                  for file_of in (ordering_file, time_file)]
-        prepare = prepare_of(method.function)
-        outcomes: dict[str, Outcome] = {}
+        problems = []
         for data_id, part in data.items():
             seed = [SEED, zlib.crc32(data_id.encode("utf-8"))]
-            problem = DebuggingProblem(data_id, part.train, part.val, np.random.default_rng(seed), seed, params)
-            outcome = _prepared(prepare, problem) or call_method(method.function, problem, debugging_order, timeout)
+            problems.append(DebuggingProblem(data_id, part.train, part.val, np.random.default_rng(seed), seed, params))
+        outcomes: dict[str, Outcome] = {}
+        calls = _calls(method.function, problems, debugging_order, timeout)
+        for problem, outcome in zip(problems, calls):
             if outcome.failure is None and outcome.skipped is None:
                 try:
-                    check_permutation(outcome.result, len(part.train.y))
+                    check_permutation(outcome.result, len(problem.train.y))
                 except InvalidResult as problem_:
                     outcome.failure = f"returned an invalid order ({problem_})"
             if outcome.failure is not None:
-                _fail(task_name, method, f"data_id {data_id}", outcome.failure, summary, stale)
+                _fail(task_name, method, f"data_id {problem.data_id}", outcome.failure, summary, stale)
                 break
-            outcomes[data_id] = outcome
-        else:
-            for data_id, outcome in outcomes.items():
-                if outcome.skipped is not None:
-                    log.warning("%s: %s", data_id, outcome.skipped if method.name in BUILT_IN[DEBUGGING]
-                                else f"{method.name}: {outcome.skipped}")
-                    _remove([submission_root / ordering_file(data_id, method.name),
-                             submission_root / time_file(data_id, method.name)])
-                    continue
-                summary.written.append(write_ordering(submission_root, data_id, method.name, outcome.result,
-                                                      reported_seconds(outcome.seconds)))
-                log.info("%s %s: %.3f s", data_id, method.name, outcome.seconds)
+            outcomes[problem.data_id] = outcome
+        calls.close()
+        if len(outcomes) < len(problems):
+            continue
+        for data_id, outcome in outcomes.items():
+            if outcome.skipped is not None:
+                log.warning("%s: %s", data_id, outcome.skipped if method.name in BUILT_IN[DEBUGGING]
+                            else f"{method.name}: {outcome.skipped}")
+                _remove([submission_root / ordering_file(data_id, method.name),
+                         submission_root / time_file(data_id, method.name)])
+                continue
+            summary.written.append(write_ordering(submission_root, data_id, method.name, outcome.result,
+                                                  reported_seconds(outcome.seconds)))
+            log.info("%s %s: %.3f s", data_id, method.name, outcome.seconds)
     return summary
