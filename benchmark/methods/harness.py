@@ -61,6 +61,7 @@ class Summary:
 
     written: list[Path] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> part -> measured call
 
 
 # --------------------------------------------------------------------------- one call
@@ -300,6 +301,7 @@ def run_selection_methods(params: Parameters, data_root: Path, submission_root: 
             ids, labels = outcome.result
             order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's order
             summary.written.append(write_training_set(submission_root / name, task, ids[order], labels[order]))
+            summary.seconds.setdefault(name, {})[task] = outcome.seconds
             log.info("%s %s: %d rows, %d positive (%.3f s)", task, name, len(ids), int(labels.sum()), outcome.seconds)
     return summary
 
@@ -363,5 +365,6 @@ def run_debugging_methods(params: Parameters, data_root: Path, submission_root: 
                 continue
             summary.written.append(write_ordering(submission_root, data_id, method.name, outcome.result,
                                                   reported_seconds(outcome.seconds)))
+            summary.seconds.setdefault(method.name, {})[data_id] = outcome.seconds
             log.info("%s %s: %.3f s", data_id, method.name, outcome.seconds)
     return summary
