@@ -1,9 +1,9 @@
 """The harness: run methods (:mod:`.api`) on what a participant is given, check and write what they return.
 
-Each call -- one method on one selection task or one debugging data_id -- runs in a child process
-forked from this one (``multiprocessing``'s fork context): the child inherits the data and the
-:meth:`Pool.shared <.api.Pool.shared>` work already done, without a copy or a pickle, and only the
-returned result travels back through a pipe. So a method that hangs past ``method_timeout_s`` is
+Each method runs in a child process forked from this one (``multiprocessing``'s fork context), which
+makes its calls -- one per selection task or debugging data_id -- in turn: the child inherits the data
+and the :meth:`Pool.shared <.api.Pool.shared>` work already done, without a copy or a pickle, and only
+each returned result travels back through a pipe. So a call that hangs past ``method_timeout_s`` is
 killed (SIGKILL) and a method that crashes the interpreter costs only its own submission. The time
 file holds the wall time of the call measured in the child around the function (forking and the
 pipe are not counted). Where fork does not exist (Windows), calls run in this process and the
