@@ -391,3 +391,12 @@ def test_the_example_parameters_are_the_demo_parameters_plus_methods():
             example[section].pop(key)
     assert example == shipped
     assert shutil.which("bash")
+
+
+def test_a_file_method_without_the_methods_folder_is_one_line(demo, tmp_path, caplog):
+    ws = workspace_with(demo, tmp_path, debugging=["mine.py:f", "baseline_random"])
+    assert cli(ws, "debug", f"--methods_path={tmp_path / 'absent'}") == 0
+    errors = [e.replace(f"{ws}/", "") for e in logged(caplog, "ERROR")]
+    assert errors == [f"ERROR debug: parameters.yaml: debugging.methods[0]: mine.py is relative to the methods "
+                      f"folder, but methods_path ({tmp_path / 'absent'}) is not a folder; no submission"], errors
+    assert (ws / "submissions" / "debugging" / "d1v7_baseline_random.txt").is_file()

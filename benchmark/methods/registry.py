@@ -187,8 +187,10 @@ def _from_module(module: str, attribute: str, methods_root: Path | None, where: 
 def _from_file(target: str, attribute: str, methods_root: Path | None, where: str) -> tuple[object, str]:
     path = Path(target)
     if not path.is_absolute():
-        if methods_root is None:
-            raise MethodLoadError(f"{where}: {target} is relative, but no methods folder is given")
+        if methods_root is None or not methods_root.is_dir():
+            raise MethodLoadError(f"{where}: {target} is relative to the methods folder, but "
+                                  + ("none is given" if methods_root is None
+                                     else f"{shown(methods_root)} is not a folder"))
         path = methods_root / path
     if not path.is_file():
         raise MethodLoadError(f"{where}: method file {target} not found"

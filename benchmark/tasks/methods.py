@@ -23,7 +23,7 @@ def run_methods(task_name: str, kind: str, data_path: str, parameters_file: str,
     params = load_parameters(parameters_file)
     section = params.selection if kind == "selection" else params.debugging
     entries = harness.method_entries(None if built_in else section.methods, kind)
-    root = None if methods_path is None or not Path(methods_path).is_dir() else Path(methods_path)
+    root = None if methods_path is None else Path(methods_path)
     run = harness.run_selection_methods if kind == "selection" else harness.run_debugging_methods
     summary = run(params, Path(data_path), Path(submission_path), entries, root, Path(parameters_file), task_name)
     what = "training set(s)" if kind == "selection" else "ordering(s) and their time files"
@@ -50,7 +50,7 @@ def run_list(parameters_file: str, methods_path: str) -> int:
 
     lines = []
     params = load_parameters(parameters_file) if Path(parameters_file).is_file() else None
-    root = Path(methods_path) if Path(methods_path).is_dir() else None
+    root = Path(methods_path)
     for kind in registry.KINDS:
         lines.append(f"{kind} methods (name: where from, what it calls):")
         lines += [f"  {name}: {origin}, {target}" for name, origin, target in registry.available(kind, root)]
