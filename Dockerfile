@@ -1,5 +1,5 @@
 # DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml);
-# also works without mlcube: README, "Without MLCube: plain `docker run`" (the same mounts, user and network).
+# also works without mlcube: docs/containers.md, "Without MLCube: plain `docker run`" (the same mounts, user and network).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .logs import shown
 
-# Exit codes of every task (README, "Errors and exit codes").
+# Exit codes of every task (docs/errors.md).
 EXIT_OK = 0  # every submission scored
 EXIT_INVALID_SUBMISSION = 1  # results written, but at least one submission was invalid
 EXIT_BAD_INPUT = 2  # bad input stopped the task before anything was written

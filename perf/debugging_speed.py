@@ -52,7 +52,7 @@ def problem(geometry: str, n: int, dim: int, n_test: int, seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     # larger N explicitly: isotropic states are far apart, so at N=3,000 nearly every one costs a
-    # factorization of a 2049 x 2049 Hessian (see the README's Performance section)
+    # factorization of a 2049 x 2049 Hessian (see docs/performance.md)
     parser.add_argument("--sizes", type=int, nargs="+", default=[300])
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--n-test", type=int, default=500)

@@ -218,7 +218,7 @@ def test_results_identical_to_a_local_cli_run(cube: CubeRun, tmp_path: Path) -> 
                          f"--parameters_file={ws / 'parameters.yaml'}", f"--output_path={out}")
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert (out / "results.yaml").read_bytes() == (ws / "results" / kind / "results.yaml").read_bytes(), kind
-        # Every other result file too (e.g. the debugging curves); the set folders (README, "Result files
+        # Every other result file too (e.g. the debugging curves); the set folders (docs/formats/results.md, "Result files
         # change together") are named after their content, so equal names mean equal sets.
         assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in (ws / "results" / kind).iterdir())
         for path in out.iterdir():
@@ -300,15 +300,16 @@ def test_workspace_owned_by_someone_else_is_one_line_and_exit_2(podman: Podman, 
     assert sorted(ws.rglob("*")) == before  # nothing written
 
 
-def readme_section(title: str) -> str:
-    text = (ROOT / "README.md").read_text()
+def docs_section(title: str) -> str:
+    """A section of docs/containers.md (the container page the README points to), up to the next heading."""
+    text = (ROOT / "docs" / "containers.md").read_text()
     return text.split(title, 1)[1].split("\n#", 1)[0]
 
 
-def test_plain_docker_run_recipe_from_the_readme(podman: Podman, cube: CubeRun, tmp_path: Path) -> None:
-    """The README's `docker run` block, run as written by bash, with podman standing in for docker."""
+def test_plain_docker_run_recipe_from_the_docs(podman: Podman, cube: CubeRun, tmp_path: Path) -> None:
+    """The documented `docker run` block (docs/containers.md), run as written by bash, podman standing in for docker."""
     require_ok(cube)
-    section = readme_section("### Without MLCube: plain `docker run`")
+    section = docs_section("## Without MLCube: plain `docker run`")
     recipe = section.split("```bash\n", 1)[1].split("```", 1)[0]
     shims = tmp_path / "bin"
     shims.mkdir()
@@ -321,8 +322,8 @@ def test_plain_docker_run_recipe_from_the_readme(podman: Podman, cube: CubeRun, 
     start = time.monotonic()
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=1200)
-    _log(f"README docker run recipe: exit {proc.returncode} in {time.monotonic() - start:.1f} s")
-    check_ok(proc, "the README's docker run recipe")
+    _log(f"documented docker run recipe: exit {proc.returncode} in {time.monotonic() - start:.1f} s")
+    check_ok(proc, "the docker run recipe of docs/containers.md")
     assert list((ws / "plots").glob("*.png")) and (ws / "plots" / "report.html").is_file()
     # The same image, data and baselines as the mlcube run: the same results, byte for byte, except the
     # seconds each debugging baseline measured (its time files and valuation_time_s, and so the name of
@@ -349,8 +350,8 @@ def test_plain_docker_run_recipe_from_the_readme(podman: Podman, cube: CubeRun, 
                 assert path.read_bytes() == (theirs / path.name).read_bytes(), f"{kind}/{path.name}"
 
 
-def test_the_readme_names_the_python_ci_builds_on(podman: Podman) -> None:
-    """README "Which Python the image runs" states the stand-in's CPython version exactly."""
+def test_the_docs_name_the_python_ci_builds_on(podman: Podman) -> None:
+    """docs/containers.md "Which Python the image runs" states the stand-in's CPython version exactly."""
     proc = subprocess.run([podman.executable, "run", "--rm", "--network=none", BASE_IMAGE, "python", "-c",
                            "import platform; print(platform.python_version())"],
                           env=podman.env, capture_output=True, text=True, timeout=300)
@@ -359,7 +360,7 @@ def test_the_readme_names_the_python_ci_builds_on(podman: Podman) -> None:
     label = subprocess.run([podman.executable, "image", "inspect", "--format",
                             '{{ index .Labels "org.dataperf.ci.stand-in" }}', BASE_IMAGE],
                            env=podman.env, capture_output=True, text=True).stdout.strip()
-    section = " ".join(readme_section("### Which Python the image runs").split())
+    section = " ".join(docs_section("## Which Python the image runs").split())
     assert version.startswith("3.11."), version
     if label:  # our debootstrap stand-in (a pulled python:3.11-slim carries no such label)
         assert f"**Debian bookworm's {version}**" in section, version

@@ -29,26 +29,26 @@ class DemoSource:
 
     concepts: dict[str, int] = field(default_factory=dict)  # selection task -> digit
     pairs: dict[str, list[int]] = field(default_factory=dict)  # data_id -> [negative digit, positive digit]
-    noise: float = 0.3
-    seed: int = 0
+    noise: float = 0.3  # share of training rows given a wrong label (one-way: the positive digit labelled 0)
+    seed: int = 0  # fixes the split into pool, test sets and the noise
 
 
 @dataclass(frozen=True)
 class SyntheticSource:
     """Synthetic data at DataPerf's real dimensions, streamed to parquet."""
 
-    pool_rows: int = 100_000
-    rows_per_part: int = 100_000
-    dim: int = 256
-    test_rows: int = 500
-    example_rows: int = 5
-    positive_rate: float = 0.05
-    debugging_train_rows: int = 300
-    debugging_val_rows: int = 100
-    debugging_test_rows: int = 500
-    debugging_dim: int = 2048
-    noise: float = 0.3
-    seed: int = 0
+    pool_rows: int = 100_000  # selection: candidate pool rows
+    rows_per_part: int = 100_000  # selection: rows per pool part file (the real pool is a folder of parts)
+    dim: int = 256  # selection: embedding dimension
+    test_rows: int = 500  # selection: rows per task's test set
+    example_rows: int = 5  # selection: labelled examples per task
+    positive_rate: float = 0.05  # selection: share of pool rows that belong to a task's concept
+    debugging_train_rows: int = 300  # debugging: training rows per data_id
+    debugging_val_rows: int = 100  # debugging: validation rows per data_id
+    debugging_test_rows: int = 500  # debugging: test rows per data_id
+    debugging_dim: int = 2048  # debugging: embedding dimension
+    noise: float = 0.3  # debugging: share of training labels flipped
+    seed: int = 0  # fixes every generated value
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,9 @@ class HttpSource:
 
 @dataclass(frozen=True)
 class DownloadParams:
-    source: Literal["demo", "synthetic", "http"] = "demo"
+    """Where the download task gets the resources from (and whether it writes example submissions)."""
+
+    source: Literal["demo", "synthetic", "http"] = "demo"  # the section below that download uses
     write_examples: bool = True  # example submissions like the originals' random_500.csv
     demo: DemoSource = field(default_factory=DemoSource)
     synthetic: SyntheticSource = field(default_factory=SyntheticSource)
@@ -93,15 +95,19 @@ class DownloadParams:
 
 @dataclass(frozen=True)
 class SelectionTask:
-    test_set: str
-    examples: str | None = None
+    """One selection task (concept): its files, relative to data/selection/ (or found at any depth below it)."""
+
+    test_set: str  # alpha_test_set_<Task>_<dim>.parquet: ImageID, Confidence, embedding
+    examples: str | None = None  # alpha_example_set_<Task>.csv: the labelled examples the baselines start from
 
 
 @dataclass(frozen=True)
 class SelectionParams:
+    """The training-data selection benchmark (evaluate_selection, select_baselines)."""
+
     pool: str = "embeddings/train_emb_256_dataperf.parquet"  # found at any depth under data/selection
     tasks: dict[str, SelectionTask] = field(default_factory=dict)  # {}: discovered by DataPerf's file names
-    max_train_size: int = 1000
+    max_train_size: int = 1000  # most rows a submitted training set may hold (DataPerf: 1,000)
     classifier: dict[str, Any] = field(default_factory=dict)  # LogisticRegression overrides
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
@@ -114,10 +120,12 @@ class SelectionParams:
 
 @dataclass(frozen=True)
 class DebuggingDataset:
-    train: str
-    test: str
-    ground_truth: str
-    val: str | None = None
+    """One debugging data set (data_id): its files, relative to data/debugging/ (or found at any depth below it)."""
+
+    train: str  # <data_id>_train_<noise>_<size>.parquet: filename, encoding, label (the noisy labels)
+    test: str  # <data_id>_test_<n>.parquet: the same columns, clean labels
+    ground_truth: str  # dataset_<data_id>_train.csv: ImageID, hv_label (the clean label of every training row)
+    val: str | None = None  # <data_id>_val_<n>.parquet: for the baselines; the scores never use it
 
 
 @dataclass(frozen=True)
@@ -131,8 +139,10 @@ class DebuggingBaselineBudgets:
 
 @dataclass(frozen=True)
 class DebuggingParams:
-    data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)
-    target_ratio: float = 0.95
+    """The training-data debugging benchmark (evaluate_debugging, debug_baselines)."""
+
+    data_ids: dict[str, DebuggingDataset] = field(default_factory=dict)  # {}: discovered by DataPerf's file names
+    target_ratio: float = 0.95  # the target is this share of the fully cleaned training set's test accuracy
     classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
     protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
     baselines: DebuggingBaselineBudgets = field(default_factory=DebuggingBaselineBudgets)
@@ -146,13 +156,13 @@ class ExecutionParams:
 
     n_jobs: int = 1  # local worker processes; -1 for every core
     scheduler: str | None = None  # e.g. tcp://scheduler:8786
-    retries: int = 3
-    connect_timeout_s: float = 30.0
+    retries: int = 3  # Dask: reruns of a job that raised
+    connect_timeout_s: float = 30.0  # Dask: how long to wait for the scheduler before a one-line error
 
 
 @dataclass(frozen=True)
 class BootstrapParams:
-    """Confidence intervals and paired comparisons over test rows (benchmark/bootstrap.py), both evaluations."""
+    """Confidence intervals and paired comparisons over test rows (benchmark/scoring/bootstrap.py), both evaluations."""
 
     resamples: int = 1000  # 0 switches the bootstrap off: results.yaml then holds no interval keys
     seed: int = 0  # with each test set's name, fixes every resample
@@ -171,6 +181,8 @@ class PlotParams:
 
 @dataclass(frozen=True)
 class Parameters:
+    """The whole file: one section per task group."""
+
     download: DownloadParams = field(default_factory=DownloadParams)
     selection: SelectionParams = field(default_factory=SelectionParams)
     debugging: DebuggingParams = field(default_factory=DebuggingParams)

@@ -42,7 +42,7 @@ CURVE_COLUMNS = ("submission", "data_id", "fixes", "accuracy")
 CI_SUFFIX = "_ci95"  # <metric>_ci95: [lo, hi], the 95% bootstrap interval written next to <metric>
 COMPARISONS = "comparisons"  # top-level: a -> b -> share of resamples in which a beats b
 
-# Debugging protocols (``debugging.protocol``; README, "Debugging protocols"); the first is the default.
+# Debugging protocols (``debugging.protocol``; docs/protocols.md); the first is the default.
 # Recorded as settings.protocol; a results file without it was made by the corrected protocol.
 CORRECTED, DATAPERF_2022 = "corrected", "dataperf_2022"
 PROTOCOLS = (CORRECTED, DATAPERF_2022)

@@ -113,7 +113,7 @@ def interval_note(results: Results) -> str:
             f"Beats next: share of the same resamples in which the entry beats the next one below on "
             f"{e(metric.label)} (ties count half); ≈ marks adjacent entries that are not separable at 95% "
             "(the upper one wins in fewer than 97.5% of resamples). "
-            "See the README, “What an interval means here”.</p>")
+            "See the documentation, “What an interval means here” (docs/intervals.md).</p>")
 
 
 def name_cell(name: str, colours: dict[str, str]) -> str:

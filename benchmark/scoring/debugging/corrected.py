@@ -1,6 +1,6 @@
 """Debugging scoring: the cleaning curve of an inspection order, and its score.
 
-Definitions (README, "Debugging score"): state k fixes the labels of the first k
+Definitions (docs/scoring.md, "The debugging score, exactly"): state k fixes the labels of the first k
 listed rows; acc(k) is the test accuracy of the reference classifier trained on
 state k; the score is the fraction of the N training rows that must be inspected
 before acc(k) reaches ``target_ratio`` x the accuracy of the fully cleaned set.

@@ -1,7 +1,7 @@
 """The original DataPerf 2022 debugging protocol (``debugging.protocol: dataperf_2022``).
 
 DataPerf published its debugging numbers with DS3Lab's evaluator, whose protocol
-differs from the corrected one in :mod:`benchmark.scoring.debugging.corrected` (README, "Debugging
+differs from the corrected one in :mod:`benchmark.scoring.debugging.corrected` (docs/protocols.md, "Debugging
 protocols"). This module reproduces that protocol value for value so scores can
 be compared with the published ones:
 
