@@ -1,4 +1,5 @@
-# DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml);
+# DataPerf vision harness. Built and run by `mlcube run --platform=docker` (see mlcube.yaml), or
+# described for MedPerf by container_config.yaml (docs/medperf.md);
 # also works without mlcube: docs/containers.md, "Without MLCube: plain `docker run`" (the same mounts, user and network).
 FROM python:3.11-slim
 
@@ -37,6 +38,19 @@ COPY benchmark /app/benchmark
 # Readable by any user id whatever the umask of the checkout the image was built from.
 RUN chmod -R a+rX /app
 ENV PYTHONPATH=/app
+
+# OCI labels, last so that a new revision rebuilds no other layer. Their values are build arguments;
+# `python scripts/image.py --labels` prints them, and the same values as --label options, since
+# buildah 1.28 (podman 4.3) reuses this layer from its cache whatever the arguments' values
+# (docs/medperf.md, "Publishing the image"). A plain `docker build` (as mlcube's) leaves them empty.
+ARG VERSION=""
+ARG REVISION=""
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="dataperf-vision" \
+      org.opencontainers.image.description="Reference harness for the DataPerf vision selection and debugging benchmarks" \
+      org.opencontainers.image.version="$VERSION" \
+      org.opencontainers.image.revision="$REVISION" \
+      org.opencontainers.image.source="$SOURCE"
 
 # Runs as any user id (mlcube: -Pdocker.cpu_args="-u $(id -u):$(id -g)"): nothing is written
 # outside the mounted workspace directories and /tmp, and everything in /app is world-readable.

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, InputError
 from .logs import log, setup
-from .tasks import STRICT_ENV, TASKS, strict_from_environment, strict_mode
+from .tasks import STRICT_ENV, TASKS, Param, strict_from_environment, strict_mode
 from .workspace.access import require_input_folders, require_writable_outputs
 
 
@@ -59,6 +59,11 @@ def _isolate_caches() -> None:
     os.environ.setdefault("JOBLIB_TEMP_FOLDER", tempfile.gettempdir())
 
 
+def _unless_given(param: Param) -> bool:
+    """An optional output: the task writes it only when its path is given."""
+    return param.optional and param.io == "output"
+
+
 def build_parser() -> argparse.ArgumentParser:
     # the installed console script and `python -m benchmark` are the same command line
     prog = "dataperf-vision" if Path(sys.argv[0]).name == "dataperf-vision" else "python -m benchmark"
@@ -70,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(task.name, help=task.help, description=task.help)
         for param in task.params:
             p.add_argument(f"--{param.name}", default=None, metavar="PATH",
-                           help=f"{param.io} {param.kind} (default: <workspace>/{param.default})")
+                           help=f"{param.io} {param.kind} (" + ("optional: written only when given)"
+                                if _unless_given(param) else f"default: <workspace>/{param.default})"))
         if task.scores_submissions:
             p.add_argument("--strict", action="store_true",
                            help=f"exit 1 when a submission is invalid (default: 0 once results are written; "
@@ -87,13 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     kwargs = {}
     for param in task.params:
         given = getattr(args, param.name)
-        kwargs[param.name] = given if given is not None else str(workspace / param.default)
+        kwargs[param.name] = (given if given is not None else None if _unless_given(param)
+                              else str(workspace / param.default))
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         strict = getattr(args, "strict", False) or strict_from_environment()
         require_input_folders({p.name: kwargs[p.name] for p in task.params
                                if p.io == "input" and p.kind == "directory" and not p.optional})
-        require_writable_outputs({p.name: kwargs[p.name] for p in task.params if p.io == "output"})
+        require_writable_outputs({p.name: kwargs[p.name] for p in task.params  # an output file: the task checks it
+                                  if p.io == "output" and p.kind == "directory" and kwargs[p.name] is not None})
         with strict_mode(strict):
             return task.call(kwargs)
     except InputError as error:

@@ -7,10 +7,14 @@ over the file. Without it, ``podman`` on PATH with its usual configuration is us
 podman, the base image or root is missing the tests skip with the reason -- except with
 CI=true, where they fail: in CI they are not optional.
 
+The MedPerf tests at the end build the image container_config.yaml names (with its OCI labels) and
+run its `evaluate` task the way MedPerf's docker runner does (tests/medperf_runner.py).
+
 Run just these:  .venv/bin/python -m pytest -m container -rs
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -403,3 +407,160 @@ def test_methods_from_a_file_and_an_installed_package_run_in_the_container(podma
     for path in (tmp_path / "local").iterdir():
         if not path.name.startswith("time_"):
             assert path.read_bytes() == (ws / "submissions" / "debugging" / path.name).read_bytes(), path.name
+
+
+# --------------------------------------------------------------------------- MedPerf's door: container_config.yaml
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
+import image as image_tag  # noqa: E402
+import medperf_runner  # noqa: E402
+
+CONTAINER_CONFIG = ROOT / "container_config.yaml"
+
+
+@dataclass
+class MedperfImage:
+    image_id: str  # what container_config.yaml's tag pointed to right after our build
+    labels: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def medperf_image(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> MedperfImage:
+    """The image container_config.yaml names, built from this checkout with its OCI labels.
+
+    The tests run it by the ID the build reports, so that another build retagging the shared
+    tag meanwhile (other checkouts on the same machine) cannot swap the image under them.
+    """
+    tag = medperf_runner.load_config(CONTAINER_CONFIG)["image"]
+    iidfile = tmp_path_factory.mktemp("medperf-image") / "iid"
+    start = time.monotonic()
+    proc = subprocess.run([podman.executable, "build", "-t", tag, *image_tag.build_args(), "--iidfile", str(iidfile),
+                           str(ROOT)], env=podman.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=1800)
+    _log(f"podman build -t {tag} (labelled): exit {proc.returncode} in {time.monotonic() - start:.1f} s")
+    check_ok(proc, f"podman build -t {tag}")
+    image_id = iidfile.read_text().strip()
+    inspect = subprocess.run([podman.executable, "image", "inspect", "--format", "{{json .Labels}}", image_id],
+                             env=podman.env, capture_output=True, text=True, check=True)
+    return MedperfImage(image_id, json.loads(inspect.stdout) or {})
+
+
+@dataclass
+class MedperfRun:
+    proc: subprocess.CompletedProcess
+    command: list[str]
+    metrics: Path
+    local_outputs: Path
+    metrics_inode: int  # of the empty file the runner created, as MedPerf does, before the run
+
+
+def medperf_evaluate(podman: Podman, built: MedperfImage, predictions: Path, labels: Path, parameters: Path,
+                     out: Path, environment: dict[str, str] | None = None) -> MedperfRun:
+    """container_config.yaml's `evaluate`, started as MedPerf's docker runner starts it (tests/medperf_runner.py)."""
+    config = {**medperf_runner.load_config(CONTAINER_CONFIG), "image": built.image_id}
+    mounts = {"predictions": predictions, "labels": labels, "parameters_file": parameters,
+              "output_path": out / "results" / "results.yaml", "local_outputs_path": out / "local_outputs"}
+    command = medperf_runner.run_command(config, "evaluate", mounts, out / "tmp", engine=podman.executable,
+                                         user=(UID, GID), environment=environment)
+    inode = mounts["output_path"].stat().st_ino
+    start = time.monotonic()
+    proc = subprocess.run(command, env=podman.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=1200)
+    _log(f"MedPerf-style evaluate: exit {proc.returncode} in {time.monotonic() - start:.1f} s")
+    return MedperfRun(proc, command, mounts["output_path"], mounts["local_outputs_path"], inode)
+
+
+def local_evaluate(predictions: Path, labels: Path, parameters: Path, out: Path) -> subprocess.CompletedProcess:
+    out.mkdir(parents=True)
+    return local_cli("evaluate", f"--predictions={predictions}", f"--labels={labels}",
+                     f"--parameters_file={parameters}", f"--output_path={out / 'results.yaml'}",
+                     f"--local_outputs_path={out / 'local_outputs'}")
+
+
+def snapshot(*folders: Path) -> list[tuple[str, int, int, int]]:
+    return [(str(p), p.lstat().st_size, p.lstat().st_mtime_ns, p.lstat().st_mode)
+            for folder in folders for p in sorted([folder, *folder.rglob("*")])]
+
+
+@pytest.fixture(scope="module")
+def medperf_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data and example submissions (local download), and one parameters file per benchmark,
+    written with yaml.safe_dump as MedPerf writes a container's parameters."""
+    ws = tmp_path_factory.mktemp("medperf") / "workspace"
+    ws.mkdir()
+    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
+    proc = local_cli(f"--workspace={ws}", "download")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    raw = yaml.safe_load((ws / "parameters.yaml").read_text())
+    for kind in ("selection", "debugging"):
+        (ws / f"params-{kind}").mkdir()
+        (ws / f"params-{kind}" / "parameters.yaml").write_text(yaml.safe_dump({**raw, "benchmark": kind}))
+    return ws
+
+
+@pytest.mark.parametrize("kind, submission", [("selection", "submissions/selection/random_500"),
+                                              ("debugging", "submissions/debugging")])
+def test_medperf_evaluate_in_the_container_equals_the_local_cli(podman: Podman, medperf_image: MedperfImage,
+                                                                medperf_workspace: Path, tmp_path: Path,
+                                                                kind: str, submission: str) -> None:
+    """MedPerf's way: non-root, --network none, inputs :ro, the metrics file bind-mounted; the same bytes as locally."""
+    ws = medperf_workspace
+    predictions, labels, parameters = ws / submission, ws / "data", ws / f"params-{kind}" / "parameters.yaml"
+    before = snapshot(predictions, labels, parameters.parent)
+    run = medperf_evaluate(podman, medperf_image, predictions, labels, parameters, tmp_path / "medperf")
+    check_ok(run.proc, f"MedPerf-style evaluate ({kind})")
+    command = " ".join(run.command)
+    assert f" -u {UID}:{GID} " in command and " --network none " in command and " --rm " in command
+    for host in (predictions, labels, parameters):
+        assert f" {host}:/mlcommons/volumes/" in command and re.search(rf" {re.escape(str(host))}:\S+:ro ", command)
+    assert snapshot(predictions, labels, parameters.parent) == before, "an input changed"
+    assert "ERROR" not in run.proc.stdout and "wrote /mlcommons/volumes/results/results.yaml" in run.proc.stdout
+    # the metrics file MedPerf created (empty, as the caller) was rewritten in place by the container user
+    assert (run.metrics.stat().st_uid, run.metrics.stat().st_gid) == (UID, GID)
+    assert run.metrics.stat().st_ino == run.metrics_inode  # a bind-mounted file cannot be renamed over
+    local = local_evaluate(predictions, labels, parameters, tmp_path / "local")
+    assert local.returncode == 0, local.stderr[-3000:]
+    assert run.metrics.read_bytes() == (tmp_path / "local" / "results.yaml").read_bytes()
+    flat = yaml.safe_load(run.metrics.read_text())
+    assert flat["valid"] is True and flat["benchmark"] == f"dataperf-vision-{kind}"
+    files = ["results.yaml"] + (["curves.csv"] if kind == "debugging" else [])
+    for name in files:
+        assert (run.local_outputs / name).read_bytes() == (tmp_path / "local" / "local_outputs" / name).read_bytes()
+    owners = {(p.lstat().st_uid, p.lstat().st_gid) for p in [run.local_outputs, *run.local_outputs.rglob("*")]}
+    assert owners == {(UID, GID)}
+
+
+def test_medperf_evaluate_invalid_submission(podman: Podman, medperf_image: MedperfImage, medperf_workspace: Path,
+                                             tmp_path: Path) -> None:
+    """valid: false with the reason, one ERROR line, exit 0 (MedPerf keeps the result); strict: exit 1."""
+    ws = medperf_workspace
+    predictions = tmp_path / "predictions"
+    shutil.copytree(ws / "submissions" / "selection" / "random_500", predictions)
+    lines = (predictions / "Three.csv").read_text().splitlines()
+    lines[1] = f"{lines[1].split(',')[0]},7"
+    (predictions / "Three.csv").write_text("\n".join(lines) + "\n")
+    parameters = ws / "params-selection" / "parameters.yaml"
+    message = "Three.csv:2: Confidence '7' is not 0 or 1"
+    run = medperf_evaluate(podman, medperf_image, predictions, ws / "data", parameters, tmp_path / "medperf")
+    check_ok(run.proc, "MedPerf-style evaluate of an invalid submission")
+    assert [line for line in run.proc.stdout.splitlines() if line.startswith("ERROR")] == [f"ERROR {message}"]
+    flat = yaml.safe_load(run.metrics.read_text())
+    assert flat["valid"] is False and flat["error"] == message and flat["mean_f1"] is None
+    local = local_evaluate(predictions, ws / "data", parameters, tmp_path / "local")
+    assert local.returncode == 0, local.stderr[-3000:]
+    assert run.metrics.read_bytes() == (tmp_path / "local" / "results.yaml").read_bytes()
+    strict = medperf_evaluate(podman, medperf_image, predictions, ws / "data", parameters, tmp_path / "strict",
+                              environment={"DATAPERF_STRICT": "1"})
+    assert strict.proc.returncode == 1, tail(strict.proc)
+    assert strict.metrics.read_bytes() == run.metrics.read_bytes()
+
+
+def test_medperf_image_carries_its_oci_labels(medperf_image: MedperfImage) -> None:
+    from benchmark import __version__
+
+    labels = medperf_image.labels
+    assert labels.get("org.opencontainers.image.version") == __version__
+    revision = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+    assert labels.get("org.opencontainers.image.revision", "").startswith(revision)
+    assert "org.opencontainers.image.source" in labels

@@ -183,6 +183,9 @@ class PlotParams:
 class Parameters:
     """The whole file: one section per task group."""
 
+    # Which benchmark the evaluate task (MedPerf's door, docs/medperf.md) scores; null: the one the data
+    # folder holds (holding both is an error)
+    benchmark: Literal["selection", "debugging"] | None = None
     download: DownloadParams = field(default_factory=DownloadParams)
     selection: SelectionParams = field(default_factory=SelectionParams)
     debugging: DebuggingParams = field(default_factory=DebuggingParams)

@@ -283,7 +283,6 @@ def _listing(folder: Path) -> list[Path]:
 def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) -> Found:
     """Every ``<name>/`` folder under ``root`` with its parsed ``<Task>.csv`` files."""
     require_folder(root)
-    expected = {training_set_file(task): task for task in tasks}
     found = Found()
     for entry in _listing(root):
         if _hidden(entry):
@@ -294,23 +293,66 @@ def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) 
         if not entry.is_dir():
             found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
             continue
-        try:
-            inside = _listing(entry)
-        except InputError as error:
-            found.submissions.append(SelectionSubmission(entry.name, {task: error for task in sorted(tasks)}))
-            continue
-        for inner in inside:
-            if not _hidden(inner) and inner.name not in expected:
-                found.stray.append(InputError(f"not the training set of a task ({', '.join(sorted(tasks))})", inner))
-        parts: dict[str, SelectionCsv | InputError] = {}
-        for task in sorted(tasks):
-            try:
-                parts[task] = read_selection_csv(entry / training_set_file(task), max_rows, root)
-            except InputError as error:
-                parts[task] = error
-        found.submissions.append(SelectionSubmission(entry.name, parts))
+        _read_selection_folder(entry, entry.name, tasks, max_rows, root, found)
     if not found.submissions:
         raise InputError("no submission folders (expected <submission_name>/<Task>.csv)", root)
+    return found
+
+
+def _read_selection_folder(folder: Path, name: str, tasks: Sequence[str], max_rows: int, root: Path,
+                           found: Found) -> None:
+    """One submission folder's ``<Task>.csv`` files (each parsed or its error); other entries are stray."""
+    expected = {training_set_file(task) for task in tasks}
+    try:
+        inside = _listing(folder)
+    except InputError as error:
+        found.submissions.append(SelectionSubmission(name, {task: error for task in sorted(tasks)}))
+        return
+    for inner in inside:
+        if not _hidden(inner) and inner.name not in expected:
+            found.stray.append(InputError(f"not the training set of a task ({', '.join(sorted(tasks))})", inner))
+    parts: dict[str, SelectionCsv | InputError] = {}
+    for task in sorted(tasks):
+        try:
+            parts[task] = read_selection_csv(folder / training_set_file(task), max_rows, root)
+        except InputError as error:
+            parts[task] = error
+    found.submissions.append(SelectionSubmission(name, parts))
+
+
+class NoSubmission(InputError):
+    """The folder that should hold exactly one submission holds none, or several: that submission is invalid.
+
+    Unlike a resource problem this does not stop the task: the evaluate task records it as the reason.
+    """
+
+
+ONE_SUBMISSION = "submission"  # the name of the one submission a predictions folder holds (any mount point)
+
+
+def find_one_selection_submission(folder: Path, tasks: Sequence[str], max_rows: int) -> Found:
+    """``folder`` itself is one submission: ``<folder>/<Task>.csv``, named :data:`ONE_SUBMISSION`."""
+    require_folder(folder)
+    names = [training_set_file(task) for task in sorted(tasks)]
+    entries = {p.name for p in _listing(folder) if not _hidden(p)}
+    if not entries & set(names):
+        raise NoSubmission(f"the predictions folder holds none of the training set files {', '.join(names)}")
+    found = Found()
+    _read_selection_folder(folder, ONE_SUBMISSION, tasks, max_rows, folder, found)
+    return found
+
+
+def find_one_debugging_submission(folder: Path, n_train: Mapping[str, int]) -> Found:
+    """The orderings of one method: ``<folder>/<data_id>_<method>.txt`` (and time files) for a single method."""
+    try:
+        found = find_debugging_submissions(folder, n_train)
+    except InputError as error:  # named without the folder's path, which differs between mounts
+        raise NoSubmission(f"the predictions folder: {error.problem}") from None
+    if len(found.submissions) > 1:
+        methods = [s.method for s in found.submissions]
+        raise NoSubmission(f"the predictions folder holds the orderings of {len(methods)} methods "
+                           f"({', '.join(methods[:5])}{', ...' if len(methods) > 5 else ''}); "
+                           "one submission is one method")
     return found
 
 

@@ -28,7 +28,8 @@ class Param:
     default: str  # relative to the workspace
     kind: Literal["file", "directory"]
     io: Literal["input", "output"]
-    optional: bool = False  # an input folder the task can do without (checked to exist otherwise)
+    # an input folder the task can do without (checked to exist otherwise); an output written only when given
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,16 @@ class Task:
     help: str
     params: tuple[Param, ...]
     run: Callable[..., int]
-    in_mlcube: bool = True  # declared in mlcube.yaml (the demo runs the others in one workspace)
+    # declared in mlcube.yaml (demo runs the others in one workspace; evaluate is in container_config.yaml only)
+    in_mlcube: bool = True
     scores_submissions: bool = False  # its exit code reports invalid submissions (in strict mode)
 
-    def call(self, paths: dict[str, str]) -> int:
-        """Run on these parameter paths; logs and results name paths relative to their folders."""
-        with mounted_roots({p.name: paths[p.name] for p in self.params if p.kind == "directory"},
-                           {p.name: paths[p.name] for p in self.params if p.kind == "file"}):
+    def call(self, paths: dict[str, str | None]) -> int:
+        """Run on these parameter paths (None: an optional output not asked for); logs and results name
+        paths relative to their folders."""
+        given = {p.name: (p.kind, paths[p.name]) for p in self.params if paths.get(p.name) is not None}
+        with mounted_roots({name: path for name, (kind, path) in given.items() if kind == "directory"},
+                           {name: path for name, (kind, path) in given.items() if kind == "file"}):
             return self.run(**paths)
 
 
@@ -118,6 +122,14 @@ TASKS: dict[str, Task] = {t.name: t for t in (
         PARAMETERS,
         Param("output_path", "plots/", "directory", "output"),
     ), _lazy("plot")),
+    Task("evaluate", "MedPerf's evaluator task: score the one submission in predictions (selection or debugging, "
+                     "see benchmark: in parameters.yaml) and write its flat metrics file", (
+        Param("predictions", "predictions/", "directory", "input"),
+        Param("labels", "data/", "directory", "input"),
+        PARAMETERS,
+        Param("output_path", "results/metrics.yaml", "file", "output"),
+        Param("local_outputs_path", "", "directory", "output", optional=True),  # full results.yaml, curves.csv
+    ), _lazy("evaluate"), in_mlcube=False, scores_submissions=True),
     Task("demo", "download, select_baselines, debug_baselines, evaluate_selection, evaluate_debugging and plot "
                  "in one workspace, then print the scores", (
         PARAMETERS,
@@ -154,6 +166,11 @@ def strict_mode(strict: bool) -> Iterator[None]:
         yield
     finally:
         _STRICT.reset(token)
+
+
+def strict() -> bool:
+    """Whether invalid submissions make this evaluation exit 1 (see :func:`strict_mode`)."""
+    return _STRICT.get()
 
 
 def report(results: "Results") -> int:

@@ -20,7 +20,8 @@ from ..formats.parameters import DebuggingDataset, Parameters, load_parameters
 from ..formats.resources import DebuggingData, load_debugging_data
 from ..formats.results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSummary, Results, check_output_folder,
                                submission_result, with_intervals, write_results)
-from ..formats.submissions import Found, Ordering, find_debugging_submissions, ignored_files
+from ..formats.submissions import (Found, Ordering, find_debugging_submissions, find_one_debugging_submission,
+                                   ignored_files)
 from ..logs import log, shown
 from ..scoring import bootstrap
 from ..scoring.classifier import describe
@@ -49,7 +50,12 @@ class DebuggingInputs:
     ignored: dict[str, str]  # stray files relative to the submission folder -> why (results.yaml lists them)
 
 
-def gather(params: Parameters, data_root: Path, submission_root: Path) -> DebuggingInputs:
+def gather(params: Parameters, data_root: Path, submission_root: Path,
+           one_submission: bool = False) -> DebuggingInputs:
+    """Resources first (a resource problem stops the task), then every method's orders.
+
+    ``one_submission`` (the evaluate task): ``submission_root`` holds the orders of one method only.
+    """
     root = data_root / DEBUGGING
     if params.debugging.protocol == DATAPERF_2022:
         dataperf2022.import_torch()  # say how to install it before reading any data
@@ -58,7 +64,8 @@ def gather(params: Parameters, data_root: Path, submission_root: Path) -> Debugg
         log.info("debugging data_ids discovered under %s: %s", root, ", ".join(specs))
     datasets = {data_id: load_debugging_data(data_id, root, spec.train, spec.test, spec.ground_truth, spec.val)
                 for data_id, spec in sorted(specs.items())}
-    found = find_debugging_submissions(submission_root, {d: len(data.train.y) for d, data in datasets.items()})
+    find = find_one_debugging_submission if one_submission else find_debugging_submissions
+    found = find(submission_root, {d: len(data.train.y) for d, data in datasets.items()})
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
     return DebuggingInputs(datasets, found, specs, ignored_files(found, submission_root))

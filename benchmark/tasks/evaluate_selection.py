@@ -19,7 +19,8 @@ from ..formats.parameters import Parameters, SelectionTask, load_parameters
 from ..formats.resources import CandidatePool, LabeledEmbeddings, read_test_set
 from ..formats.results import (SELECTION_FORMAT, Results, check_output_folder, submission_result, with_intervals,
                                write_results)
-from ..formats.submissions import Found, SelectionCsv, find_selection_submissions, ignored_files
+from ..formats.submissions import (Found, SelectionCsv, find_one_selection_submission, find_selection_submissions,
+                                   ignored_files)
 from ..logs import log, shown
 from ..scoring import bootstrap
 from ..scoring.classifier import describe
@@ -48,8 +49,12 @@ class SelectionInputs:
     ignored: dict[str, str]  # stray files relative to the submission folder -> why (results.yaml lists them)
 
 
-def gather(params: Parameters, data_root: Path, submission_root: Path) -> SelectionInputs:
-    """Resources first (a resource problem stops the task), then every submission, parsed."""
+def gather(params: Parameters, data_root: Path, submission_root: Path,
+           one_submission: bool = False) -> SelectionInputs:
+    """Resources first (a resource problem stops the task), then every submission, parsed.
+
+    ``one_submission`` (the evaluate task): ``submission_root`` is itself one submission folder.
+    """
     sel = params.selection
     root = data_root / SELECTION
     pool_path, specs = resolve_selection(sel.pool, sel.tasks, root)
@@ -63,7 +68,8 @@ def gather(params: Parameters, data_root: Path, submission_root: Path) -> Select
         if dim != dims[first]:
             raise ResourceError(f"embeddings have dimension {dim}, but {dims[first]} in the test set of {first}",
                                 root / specs[task].test_set)
-    found = find_selection_submissions(submission_root, list(tests), sel.max_train_size)
+    find = find_one_selection_submission if one_submission else find_selection_submissions
+    found = find(submission_root, list(tests), sel.max_train_size)
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
     return SelectionInputs(pool_path, specs, pool, tests, found, ignored_files(found, submission_root))
