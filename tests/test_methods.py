@@ -19,7 +19,8 @@ from conftest import ROOT, download_demo, run_cli
 
 from benchmark.formats.parameters import load_parameters
 from benchmark.formats.resources import CandidatePool
-from benchmark.methods import data_oob, knn_shapley, label_noise, propagation, registry, selftrain, tmc_shapley
+from benchmark.methods import (confident_learning, data_oob, influence, knn_shapley, label_noise, registry, semivalues,
+                               tmc_shapley)
 from benchmark.methods import debugging as dbg
 from benchmark.methods import selection as sel
 
@@ -65,9 +66,7 @@ def expected_training_sets(params, data_root: Path) -> dict[str, dict[str, str]]
     pool = CandidatePool(data_root / "selection" / params.selection.pool)
     rows, sample_ids, sample_X = sel.gather(pool, examples)
     out: dict[str, dict[str, str]] = {}
-    for method, build in ((sel.RANDOM, sel.random_baseline), (sel.NEAREST, sel.nearest_baseline),
-                          (sel.SELFTRAIN_FPS, selftrain.selftrain_fps_baseline),
-                          (sel.PROPAGATION, propagation.propagation_baseline)):
+    for method, build in sel.builders(params, rows, sample_ids, sample_X):
         for task, task_rows in rows.items():
             sub = sel.cap(build(task_rows, sample_ids, sample_X), params.selection.max_train_size)
             order = sorted(range(len(sub.ids)), key=lambda i: str(sub.ids[i]))
@@ -88,11 +87,17 @@ def expected_orders(params, data_root: Path) -> dict[str, str]:
         orders = {
             dbg.RANDOM: np.random.default_rng(seed).permutation(len(y)),
             dbg.KNN_SHAPLEY: knn_shapley.knn_shapley_order(X, y, val.X, val.y, knn_shapley.DEFAULT_K),
-            dbg.CONFIDENT_LEARNING: label_noise.confident_learning_order(y, probabilities),
+            dbg.CONFIDENT_LEARNING: confident_learning.confident_learning_order(y, probabilities),
             dbg.LOSS: label_noise.loss_order(y, probabilities),
             dbg.TMC_SHAPLEY: tmc_shapley.tmc_shapley_order(X, y, val.X, val.y, budgets.tmc_permutations,
                                                            budgets.tmc_tolerance, seed, classifier),
             dbg.DATA_OOB: data_oob.data_oob_order(X, y, budgets.oob_bags, seed, classifier),
+            dbg.DATA_BANZHAF: semivalues.data_banzhaf_order(X, y, val.X, val.y, np.random.default_rng(seed),
+                                                            budgets.banzhaf_samples, classifier),
+            dbg.BETA_SHAPLEY: semivalues.beta_shapley_order(X, y, val.X, val.y, np.random.default_rng(seed),
+                                                            budgets.beta_permutations, budgets.beta_alpha,
+                                                            budgets.beta_beta, budgets.beta_tail, classifier),
+            dbg.INFLUENCE: influence.influence_order(X, y, val.X, val.y, classifier),
         }
         for method, order in orders.items():
             out[f"{data_id}_{method}.txt"] = "".join(f"{i}\n" for i in order)

@@ -102,6 +102,22 @@ class SelectionTask:
 
 
 @dataclass(frozen=True)
+class SelectionBaselineParams:
+    """The published selection approaches' settings (select_baselines; docs/baselines.md)."""
+
+    fpscv_positives: list[int] = field(default_factory=lambda: [5, 10])  # FPSCV: budgets of examples...
+    fpscv_negatives: list[int] = field(default_factory=lambda: [20, 40, 90])  # ...and negatives, cross-validated
+    fpscv_folds: int = 5  # FPSCV: splits at each of the two levels of the nested cross-validation
+    fpscv_candidates: int = 1000  # FPSCV: farthest-point-sampled negative candidates
+    pseudo_label_size: int = 999  # pseudo-label generation: rows, an equal share per task's pseudo-class
+    pseudo_label_hidden: int = 25  # pseudo-label generation: hidden units of the MLP
+    uncertainty_size: int = 1000  # modified uncertainty sampling: rows
+    uncertainty_C: float = 1.0e6  # modified uncertainty sampling: inverse regularization (almost none)
+    uncertainty_band_top: float = 0.02  # modified uncertainty sampling: negatives ranked below this share...
+    uncertainty_band_bottom: float = 0.05  # ...and above this one
+
+
+@dataclass(frozen=True)
 class SelectionParams:
     """The training-data selection benchmark (evaluate_selection, select_baselines)."""
 
@@ -112,6 +128,7 @@ class SelectionParams:
     # what ranks the leaderboard: the Coactive evaluator's mean F1, or the mean average precision the
     # DataPerf overview names as the selection objective (both are always recorded per task)
     leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
+    baselines: SelectionBaselineParams = field(default_factory=SelectionBaselineParams)
     # the select task: methods to run (built-in names, installed entry points, "module:function" or
     # "file.py:function" in the methods folder); None = the built-in baselines, as select_baselines runs
     methods: list[str] | None = None
@@ -135,6 +152,11 @@ class DebuggingBaselineBudgets:
     tmc_permutations: int = 100  # TMC-Shapley: sampled permutations
     tmc_tolerance: float = 0.01  # TMC-Shapley: truncate once within this share of the full set's utility
     oob_bags: int = 100  # Data-OOB: bootstrap samples
+    banzhaf_samples: int = 1000  # Data Banzhaf: sampled subsets (maximum sample reuse)
+    beta_permutations: int = 100  # Beta-Shapley: sampled permutations
+    beta_alpha: float = 16.0  # Beta-Shapley: Beta(alpha, beta) weights of the subset sizes (16, 1: small sets)
+    beta_beta: float = 1.0
+    beta_tail: float = 0.001  # Beta-Shapley: subset-size mass left unevaluated (bounds each value's bias)
 
 
 @dataclass(frozen=True)
@@ -393,6 +415,16 @@ def _check_semantics(p: Parameters, path: Path) -> None:
             raise InputError(message, path)
 
     need(p.selection.max_train_size >= 1, "selection.max_train_size must be at least 1")
+    sb = p.selection.baselines
+    for name in ("fpscv_positives", "fpscv_negatives"):
+        need(len(getattr(sb, name)) >= 1 and min(getattr(sb, name)) >= 1,
+             f"selection.baselines.{name} must list at least one budget, each at least 1")
+    for name in ("fpscv_folds", "fpscv_candidates", "pseudo_label_size",
+                 "pseudo_label_hidden", "uncertainty_size"):
+        need(getattr(sb, name) >= 1, f"selection.baselines.{name} must be at least 1")
+    need(sb.uncertainty_C > 0, "selection.baselines.uncertainty_C must be positive")
+    need(0 <= sb.uncertainty_band_top < sb.uncertainty_band_bottom <= 1,
+         "selection.baselines: need 0 <= uncertainty_band_top < uncertainty_band_bottom <= 1")
     for section, timeout in (("selection", p.selection.method_timeout_s), ("debugging", p.debugging.method_timeout_s)):
         need(timeout is None or timeout > 0, f"{section}.method_timeout_s must be positive (or null: no limit)")
     need(0 < p.debugging.target_ratio <= 1, "debugging.target_ratio must be in (0, 1]")
@@ -400,6 +432,10 @@ def _check_semantics(p: Parameters, path: Path) -> None:
     need(b.tmc_permutations >= 1, "debugging.baselines.tmc_permutations must be at least 1")
     need(0 <= b.tmc_tolerance < 1, "debugging.baselines.tmc_tolerance must be in [0, 1)")
     need(b.oob_bags >= 1, "debugging.baselines.oob_bags must be at least 1")
+    need(b.banzhaf_samples >= 1, "debugging.baselines.banzhaf_samples must be at least 1")
+    need(b.beta_permutations >= 1, "debugging.baselines.beta_permutations must be at least 1")
+    need(b.beta_alpha > 0 and b.beta_beta > 0, "debugging.baselines.beta_alpha and beta_beta must be positive")
+    need(0 <= b.beta_tail < 1, "debugging.baselines.beta_tail must be in [0, 1)")
     need(p.execution.n_jobs != 0, "execution.n_jobs must not be 0 (use -1 for all cores)")
     need(p.execution.retries >= 0, "execution.retries must not be negative")
     need(p.execution.connect_timeout_s > 0, "execution.connect_timeout_s must be positive")

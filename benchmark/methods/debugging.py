@@ -6,10 +6,11 @@ labels and the labelled validation set. Test sets and ground truth are never rea
 * ``baseline_random``: a seeded random permutation.
 * ``baseline_knn_shapley``: KNN-Shapley values against the validation set
   (see :mod:`.knn_shapley`), lowest value inspected first.
-* ``baseline_confident_learning``: cleanlab's ``find_label_issues`` on
-  cross-validated logistic-regression probabilities (regularization chosen on
-  the validation set), issues ranked by self-confidence, every other row
-  appended by self-confidence.
+* ``baseline_confident_learning``: confident learning (:mod:`.confident_learning`:
+  confident joint, pruning by noise rate, as cleanlab's ``find_label_issues``)
+  on cross-validated logistic-regression probabilities (regularization chosen
+  on the validation set); flagged rows first, each group by threshold-adjusted
+  self-confidence.
 * ``baseline_loss``: the same probabilities, rows by descending log-loss of
   their given label.
 * ``baseline_tmc_shapley``: truncated Monte Carlo Shapley values for the
@@ -17,6 +18,11 @@ labels and the labelled validation set. Test sets and ground truth are never rea
   ``debugging.baselines.tmc_permutations``), lowest value first.
 * ``baseline_data_oob``: Data-OOB values from bagged logistic regressions (see
   :mod:`.data_oob`; ``debugging.baselines.oob_bags``), lowest value first.
+* ``baseline_data_banzhaf``, ``baseline_beta_shapley``: two semivalues of the
+  validation accuracy (:mod:`.semivalues`; ``banzhaf_samples``,
+  ``beta_permutations``, ``beta_alpha``, ``beta_beta``, ``beta_tail``), lowest first.
+* ``baseline_influence``: influence of each row on the validation log-loss with
+  the exact Hessian (:mod:`.influence`), most harmful first.
 
 All randomness is seeded from (SEED, data_id), and numerical work runs on one
 BLAS thread, so orders are identical on every run; the time files (measured
@@ -35,14 +41,16 @@ from ..formats.discovery import resolve_debugging
 from ..formats.parameters import Parameters
 from ..formats.resources import LabeledEmbeddings, read_debugging_split
 from ..workspace.layout import DEBUGGING
-from . import data_oob, knn_shapley, label_noise, tmc_shapley
+from . import confident_learning, data_oob, influence, knn_shapley, label_noise, semivalues, tmc_shapley
 from .api import DebuggingProblem, NotApplicable
 
 SEED = 0
 PREFIX = "baseline_"
-RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB = (
-    PREFIX + name for name in ("random", "knn_shapley", "confident_learning", "loss", "tmc_shapley", "data_oob"))
-METHODS = (RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB)
+RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB, DATA_BANZHAF, BETA_SHAPLEY, INFLUENCE = (
+    PREFIX + name for name in ("random", "knn_shapley", "confident_learning", "loss", "tmc_shapley", "data_oob",
+                               "data_banzhaf", "beta_shapley", "influence"))
+METHODS = (RANDOM, KNN_SHAPLEY, CONFIDENT_LEARNING, LOSS, TMC_SHAPLEY, DATA_OOB, DATA_BANZHAF, BETA_SHAPLEY,
+           INFLUENCE)
 
 
 @dataclass(frozen=True)
@@ -90,8 +98,8 @@ def _probabilities(problem: DebuggingProblem) -> np.ndarray:
 
 
 def confident_learning_method(problem: DebuggingProblem) -> np.ndarray:
-    """cleanlab's label issues by self-confidence, then every other row by self-confidence."""
-    return label_noise.confident_learning_order(problem.train.y, _probabilities(problem))
+    """Confident learning as cleanlab defines it: flagged rows first, each group by adjusted self-confidence."""
+    return confident_learning.confident_learning_order(problem.train.y, _probabilities(problem))
 
 
 def loss_method(problem: DebuggingProblem) -> np.ndarray:
@@ -110,6 +118,27 @@ def data_oob_method(problem: DebuggingProblem) -> np.ndarray:
     """Data-OOB values from bagged logistic regressions, lowest first."""
     return data_oob.data_oob_order(problem.train.X, problem.train.y, problem.parameters.debugging.baselines.oob_bags,
                                    problem.seed, problem.parameters.debugging.classifier)
+
+
+def data_banzhaf_method(problem: DebuggingProblem) -> np.ndarray:
+    """Data Banzhaf (maximum sample reuse) values of the validation accuracy, lowest first."""
+    train, val, b = problem.train, _validation(problem, "Data Banzhaf"), problem.parameters.debugging.baselines
+    return semivalues.data_banzhaf_order(train.X, train.y, val.X, val.y, np.random.default_rng(problem.seed),
+                                         b.banzhaf_samples, problem.parameters.debugging.classifier)
+
+
+def beta_shapley_method(problem: DebuggingProblem) -> np.ndarray:
+    """Beta-Shapley values of the validation accuracy, lowest first."""
+    train, val, b = problem.train, _validation(problem, "Beta-Shapley"), problem.parameters.debugging.baselines
+    return semivalues.beta_shapley_order(train.X, train.y, val.X, val.y, np.random.default_rng(problem.seed),
+                                         b.beta_permutations, b.beta_alpha, b.beta_beta, b.beta_tail,
+                                         problem.parameters.debugging.classifier)
+
+
+def influence_method(problem: DebuggingProblem) -> np.ndarray:
+    """Influence on the validation log-loss with the exact Hessian, most harmful first."""
+    train, val = problem.train, _validation(problem, "influence")
+    return influence.influence_order(train.X, train.y, val.X, val.y, problem.parameters.debugging.classifier)
 
 
 def _validation(problem: DebuggingProblem, what: str) -> LabeledEmbeddings:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from cleanlab.filter import find_label_issues
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
@@ -83,19 +82,6 @@ def self_confidence(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray
     """The out-of-sample probability of each row's given label."""
     labels = np.asarray(labels, dtype=np.int64)
     return probabilities[np.arange(len(labels)), labels]
-
-
-def confident_learning_order(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """cleanlab's label issues ranked by self-confidence, then every other row by self-confidence."""
-    labels = np.asarray(labels, dtype=np.int64)
-    issues = np.asarray(find_label_issues(labels, probabilities, return_indices_ranked_by="self_confidence",
-                                          n_jobs=1), dtype=np.int64)
-    flagged = np.zeros(len(labels), dtype=bool)
-    flagged[issues] = True
-    confidence = self_confidence(labels, probabilities)
-    rest = np.flatnonzero(~flagged)
-    rest = rest[np.argsort(confidence[rest], kind="stable")]
-    return np.concatenate([issues, rest]).astype(np.int64)
 
 
 def loss_order(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:

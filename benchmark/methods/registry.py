@@ -43,6 +43,9 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "baseline_nearest": "benchmark.methods.selection:nearest_method",
         "baseline_selftrain_fps": "benchmark.methods.selection:selftrain_fps_method",
         "baseline_propagation": "benchmark.methods.selection:propagation_method",
+        "baseline_fpscv": "benchmark.methods.selection:fpscv_method",
+        "baseline_pseudo_labels": "benchmark.methods.selection:pseudo_labels_method",
+        "baseline_uncertainty": "benchmark.methods.selection:uncertainty_method",
     },
     DEBUGGING: {
         "baseline_random": "benchmark.methods.debugging:random_method",
@@ -51,6 +54,9 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "baseline_loss": "benchmark.methods.debugging:loss_method",
         "baseline_tmc_shapley": "benchmark.methods.debugging:tmc_shapley_method",
         "baseline_data_oob": "benchmark.methods.debugging:data_oob_method",
+        "baseline_data_banzhaf": "benchmark.methods.debugging:data_banzhaf_method",
+        "baseline_beta_shapley": "benchmark.methods.debugging:beta_shapley_method",
+        "baseline_influence": "benchmark.methods.debugging:influence_method",
     },
 }
 

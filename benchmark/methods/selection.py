@@ -26,9 +26,21 @@ Everything below works on those in-memory rows.
 * ``baseline_propagation`` -- label propagation (:mod:`.propagation`): the
   100 rows a personalised PageRank from the examples over the k-NN graph ranks
   highest, labelled positive, and random rows labelled negative.
+
+The three approaches published as DataPerf's winners (docs/baselines.md; settings
+in ``selection.baselines``), each on the shared uniform sample as the pool:
+
+* ``baseline_fpscv`` -- farthest-point-sampled negatives and the best small
+  training set under nested cross-validation (:mod:`.fpscv`).
+* ``baseline_pseudo_labels`` -- an MLP on every task's examples pseudo-labels
+  the pool; equal shares per pseudo-class (:mod:`.pseudo_labels`).
+* ``baseline_uncertainty`` -- modified uncertainty sampling: the examples and
+  near misses from just below the top of an examples-vs-pool classifier
+  (:mod:`.uncertainty`).
 """
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -43,15 +55,19 @@ from ..logs import log
 from ..workspace.layout import SELECTION
 from . import streaming
 from .api import SelectionProblem
+from .fpscv import fpscv_training_set
 from .propagation import propagation_baseline
+from .pseudo_labels import pseudo_label_training_set
 from .selftrain import selftrain_fps_baseline
+from .uncertainty import uncertainty_training_set
 from .training_sets import TaskRows, TrainingSet, unit_rows
 
 SEED = 0
 PREFIX = "baseline_"
-RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION = (
-    PREFIX + name for name in ("random", "nearest", "selftrain_fps", "propagation"))
-METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION)
+RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION, FPSCV, PSEUDO_LABELS, UNCERTAINTY = (
+    PREFIX + name for name in ("random", "nearest", "selftrain_fps", "propagation", "fpscv", "pseudo_labels",
+                               "uncertainty"))
+METHODS = (RANDOM, NEAREST, SELFTRAIN_FPS, PROPAGATION, FPSCV, PSEUDO_LABELS, UNCERTAINTY)
 
 SAMPLE_SIZE = 20_000  # uniform sample of the pool kept in memory (all tasks share it)
 CANDIDATES = 2_000  # per task: rows most similar to the examples
@@ -177,25 +193,54 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
     return TrainingSet(sub.ids[keep], sub.labels[keep])
 
 
+# --------------------------------------------------------------------------- the builders
+Build = Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]
+
+
+def builders(params: Parameters, rows: dict[str, TaskRows], sample_ids: np.ndarray,
+             sample_X: np.ndarray) -> list[tuple[str, Build]]:
+    """Every baseline as (name, build(task rows, sample ids, sample rows)), in :data:`METHODS` order."""
+    settings = params.selection.baselines
+    every_task = {task: task_rows.examples for task, task_rows in rows.items()}
+    published = {  # each gets its own Generator, seeded from (SEED, method, task)
+        FPSCV: lambda r, rng: fpscv_training_set(
+            sample_ids, sample_X, r.example_ids, r.examples, rng, settings.fpscv_positives,
+            settings.fpscv_negatives, settings.fpscv_folds, settings.fpscv_candidates, params.selection.classifier),
+        PSEUDO_LABELS: lambda r, rng: pseudo_label_training_set(
+            sample_ids, sample_X, every_task, r.task, rng, settings.pseudo_label_size, settings.pseudo_label_hidden),
+        UNCERTAINTY: lambda r, rng: uncertainty_training_set(
+            sample_ids, sample_X, r.example_ids, r.examples, rng, settings.uncertainty_size, settings.uncertainty_C,
+            settings.uncertainty_band_top, settings.uncertainty_band_bottom)}
+    return [(RANDOM, random_baseline), (NEAREST, nearest_baseline), (SELFTRAIN_FPS, selftrain_fps_baseline),
+            (PROPAGATION, propagation_baseline), *((m, _seeded(f, m)) for m, f in published.items())]
+
+
+def _seeded(build: Callable[[TaskRows, np.random.Generator], TrainingSet], method: str) -> Build:
+    """The runner's call for a method that takes a Generator: a fresh one per (method, task)."""
+    def run(rows: TaskRows, _ids: np.ndarray, _X: np.ndarray) -> TrainingSet:
+        seed = [SEED, zlib.crc32(method.encode("utf-8")), zlib.crc32(rows.task.encode("utf-8"))]
+        return build(rows, np.random.default_rng(seed))
+    return run
+
+
 # --------------------------------------------------------------------------- on the method API
 def pool_rows(problem: SelectionProblem) -> tuple[dict[str, TaskRows], np.ndarray, np.ndarray]:
     """The two streaming passes of :func:`gather`, made once per run for every task and built-in baseline."""
     return problem.pool.shared("baselines.gather", lambda: gather(problem.pool.source, dict(problem.all_examples)))
 
 
-def _on_the_api(build: Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]) -> Callable[..., dict[str, int]]:
+def _on_the_api(name: str) -> Callable[[SelectionProblem], dict[str, int]]:
+    """The built-in ``name`` as a method: its builder on the shared rows, capped at the budget."""
     def method(problem: SelectionProblem) -> dict[str, int]:
         rows, sample_ids, sample_X = pool_rows(problem)
+        build = dict(builders(problem.parameters, rows, sample_ids, sample_X))[name]
         sub = cap(build(rows[problem.task], sample_ids, sample_X), problem.max_train_size)
         return dict(zip(sub.ids.tolist(), sub.labels.tolist()))
 
     method.prepare = pool_rows  # type: ignore[attr-defined]  # the shared pass runs once, before the calls
-    method.__doc__ = build.__doc__
-    method.__name__ = method.__qualname__ = build.__name__.replace("_baseline", "_method")
+    method.__name__ = method.__qualname__ = name.removeprefix(PREFIX) + "_method"
     return method
 
 
-random_method = _on_the_api(random_baseline)
-nearest_method = _on_the_api(nearest_baseline)
-selftrain_fps_method = _on_the_api(selftrain_fps_baseline)
-propagation_method = _on_the_api(propagation_baseline)
+random_method, nearest_method, selftrain_fps_method, propagation_method, fpscv_method, pseudo_labels_method, \
+    uncertainty_method = (_on_the_api(name) for name in METHODS)
