@@ -63,12 +63,22 @@ def demo(tree: Path, work: Path) -> tuple[dict[str, str], str]:
     return hashes(ws), f"exit {done.returncode}\n{done.stdout}"
 
 
-def real(tree: Path, work: Path, base_url: str) -> tuple[dict[str, str], str]:
+GITHUB_RAW = "https://raw.githubusercontent.com/"  # the original repository's files: served locally instead
+
+
+def real(tree: Path, work: Path, base_url: str, repo_files: dict[str, bytes]) -> tuple[dict[str, str], str]:
     ws = work / "real"
     ws.mkdir(parents=True)
     for name in CONFIGS:
         raw = yaml.safe_load((tree / "workspace" / name).read_text())
         raw["download"]["http"]["drive_base_url"] = base_url
+        for resource in raw["download"]["http"]["resources"]:  # never the internet
+            if resource["url"].startswith(GITHUB_RAW):
+                resource["url"] = f"{base_url}/coactive/{resource['path']}"
+                if resource["path"] in repo_files:
+                    resource["sha256"] = hashlib.sha256(repo_files[resource["path"]]).hexdigest()
+                else:
+                    raw["download"]["http"]["max_tries"] = 1
         (ws / name).write_text(yaml.safe_dump(raw, sort_keys=False))
     transcript = []
     for task, config in REAL_TASKS:
@@ -103,7 +113,7 @@ def main() -> int:
     sys.path[:0] = [str(before / "tests"), str(before)]
     from drive_imitation import DriveImitation  # the first tree's test helpers serve and build the archives
     from published_layouts import DEBUGGING_FILE_ID, SELECTION_FOLDER_ID, debugging_zip, selection_zip
-    from test_download_http import LocalServer
+    from test_download_http import LocalServer, static
 
     server = LocalServer()
     server.thread.start()
@@ -113,9 +123,16 @@ def main() -> int:
         drive.add_folder("dataperf-vision-selection",
                          {"dataperf-vision-selection-resources.zip": selection_zip(args.work / "published")},
                          folder_id=SELECTION_FOLDER_ID)
+        try:  # the Coactive repository's files, where the first tree's helpers build them
+            from published_layouts import coactive_repo_files
+            repo_files = coactive_repo_files(args.work / "published")
+        except ImportError:
+            repo_files = {}
+        for rel, data in repo_files.items():
+            server.routes[f"/coactive/{rel}"] = static(data)
         ok = True
         for label, step in (("demo", lambda tree, work: demo(tree, work)),
-                            ("shipped configurations", lambda tree, work: real(tree, work, server.base))):
+                            ("shipped configurations", lambda tree, work: real(tree, work, server.base, repo_files))):
             print(f"{label} ...", file=sys.stderr)
             outputs = []
             for side, tree in (("before", before), ("after", after)):

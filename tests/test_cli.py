@@ -120,7 +120,7 @@ def test_default_parameters_file_is_valid_and_documented():
     assert set(params.selection.tasks) == set(params.download.demo.concepts)
     assert set(params.debugging.data_ids) == set(params.download.demo.pairs)
     raw = yaml.safe_load((ROOT / "workspace" / "parameters.yaml").read_text())
-    assert set(raw) == {"download", "selection", "debugging", "execution", "bootstrap", "plot"}
+    assert set(raw) == {"download", "selection", "debugging", "execution", "bootstrap", "analysis", "plot"}
 
 
 def test_help_lists_every_task():

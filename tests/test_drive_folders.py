@@ -135,8 +135,10 @@ def test_a_folder_unpacked_in_a_browser_is_taken_as_is(tmp_path):
                         selection={"pool": "embeddings/train_emb_256_dataperf.parquet",
                                    "tasks": {"Hawk": {"test_set": "test_sets/alpha_test_set_Hawk_256.parquet"}}})
     fetch_resources(params, tmp_path)
-    assert (tmp_path / "selection/test_sets/alpha_test_set_Hawk_256.parquet").read_bytes() == b"H"
-    assert (tmp_path / "selection/embeddings/train_emb_256_dataperf.parquet").read_bytes() == b"P"
+    # the folder keeps its name (issue 31: unzip -o of the debugging zip leaves embeddings/ and data/ side by side)
+    placed = tmp_path / "selection/dataperf-vision-selection-resources"
+    assert (placed / "test_sets/alpha_test_set_Hawk_256.parquet").read_bytes() == b"H"
+    assert (placed / "embeddings/train_emb_256_dataperf.parquet").read_bytes() == b"P"
 
 
 @pytest.mark.parametrize("form", ["path", "relative", "file_url"])

@@ -26,7 +26,7 @@ RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # within the base, errors shows paths as logs does: logs imports nothing of ours, errors imports logs
 BASE_ORDER = {"logs": 0, "errors": 1, "execution": 2}
 # scoring before formats: parameters.yaml is checked against the classifier's own settings
-SCORING_INTERNAL = {"classifier": 0, "solver": 1, "selection": 1, "bootstrap": 1, "debugging": 2}
+SCORING_INTERNAL = {"classifier": 0, "solver": 1, "selection": 1, "bootstrap": 1, "debugging": 2, "analysis": 3}
 
 
 def module_name(path: Path) -> str:

@@ -7,6 +7,8 @@ nested one folder deeper) behind Drive's large-file confirmation page.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -14,29 +16,55 @@ import pytest
 import yaml
 from conftest import ROOT, run_cli
 from drive_imitation import DriveImitation
-from published_layouts import DEBUGGING_DATA_IDS, DEBUGGING_FILE_ID, SELECTION_FOLDER_ID, debugging_zip, selection_zip
-from test_download_http import local_only, server  # noqa: F401
+from published_layouts import (DEBUGGING_DATA_IDS, DEBUGGING_FILE_ID, SELECTION_FOLDER_ID, coactive_repo_files,
+                               debugging_zip, selection_zip)
+from test_download_http import local_only, server, static  # noqa: F401
 
 CONFIGS = ("dataperf_debugging.yaml", "dataperf_selection.yaml")
 
 
-def workspace_for(tmp_path: Path, base_url: str) -> Path:
-    """A workspace holding the shipped configurations, pointed at the local Drive imitation."""
+GITHUB_RAW = "https://raw.githubusercontent.com/CoactiveAI/dataperf-vision-selection/"
+
+
+def workspace_for(tmp_path: Path, base_url: str, repo_files: dict[str, bytes] | None = None) -> Path:
+    """A workspace holding the shipped configurations, pointed at the local Drive imitation.
+
+    The Coactive repository's files (raw GitHub URLs in the shipped selection configuration) are fetched from
+    ``<base_url>/coactive/<path>`` instead, with the sha256 of the imitations in ``repo_files``; without them
+    they point where nothing answers (tried once), as on a machine without network.
+    """
     ws = tmp_path / "workspace"
-    ws.mkdir()
+    ws.mkdir(exist_ok=True)
     for name in CONFIGS:
         raw = yaml.safe_load((ROOT / "workspace" / name).read_text())
         raw["download"]["http"]["drive_base_url"] = base_url
+        for resource in raw["download"]["http"]["resources"]:
+            if resource["url"].startswith(GITHUB_RAW):
+                resource["url"] = f"{base_url}/coactive/{resource['path']}"
+                if repo_files is None:
+                    raw["download"]["http"]["max_tries"] = 1
+                else:
+                    resource["sha256"] = hashlib.sha256(repo_files[resource["path"]]).hexdigest()
         (ws / name).write_text(yaml.safe_dump(raw, sort_keys=False))
     return ws
 
 
-def serve_published(server, work: Path, nest: str = "") -> DriveImitation:
+def serve_published(server, work: Path, nest: str = "", repo_files_in_zip: bool = False) -> DriveImitation:
+    """Drive's debugging zip and selection folder, and the Coactive repository's files under /coactive/."""
     drive = DriveImitation(server)
     drive.add_file("debugging.zip", debugging_zip(work, nest), file_id=DEBUGGING_FILE_ID)
-    drive.add_folder("dataperf-vision-selection", {"dataperf-vision-selection-resources.zip": selection_zip(work, nest)},
+    drive.add_folder("dataperf-vision-selection",
+                     {"dataperf-vision-selection-resources.zip": selection_zip(work, nest, repo_files_in_zip)},
                      folder_id=SELECTION_FOLDER_ID)
+    serve_repo_files(server, work)
     return drive
+
+
+def serve_repo_files(server, work: Path) -> dict[str, bytes]:
+    files = coactive_repo_files(work)
+    for rel, content in files.items():
+        server.routes[f"/coactive/{rel}"] = static(content)
+    return files
 
 
 def cli(ws: Path, task: str, config: str) -> int:
@@ -60,10 +88,12 @@ def test_the_shipped_configurations_are_complete():
         t: f"test_sets/alpha_test_set_{t}_256.parquet" for t in ("Cupcake", "Hawk", "Sushi")}
 
 
-@pytest.mark.parametrize("nest", ["", "one-more-folder"])
-def test_download_evaluate_plot_with_the_shipped_configurations(server, tmp_path, nest):
-    serve_published(server, tmp_path / "published", nest)
-    ws = workspace_for(tmp_path, server.base)
+@pytest.mark.parametrize("nest, repo_files_in_zip", [("", False), ("one-more-folder", True)])
+def test_download_evaluate_plot_with_the_shipped_configurations(server, tmp_path, nest, repo_files_in_zip):
+    """Also with the zip holding examples/, train_sets/, results/ as the original's later README says: the
+    repository's copies (at the paths the configuration names) are the ones used."""
+    serve_published(server, tmp_path / "published", nest, repo_files_in_zip)
+    ws = workspace_for(tmp_path, server.base, coactive_repo_files(tmp_path / "published"))
     for config in CONFIGS:
         assert cli(ws, "download", config) == 0, config
     deeper = f"{nest}/" if nest else ""
@@ -71,8 +101,12 @@ def test_download_evaluate_plot_with_the_shipped_configurations(server, tmp_path
     assert (ws / f"data/selection/{deeper}dataperf-vision-selection-resources/test_sets/"
                  f"alpha_test_set_Hawk_256.parquet").is_file()
     assert server.hits["/download"] == 2  # both came through the large-file confirmation page
+    # the original repository's files, where its checkout has them
+    for rel in ("examples/alpha_example_set_Sushi.csv", "train_sets/random_500.csv",
+                "results/result_for_random_500.json"):
+        assert (ws / "data/selection" / rel).read_bytes() == coactive_repo_files(tmp_path / "published")[rel]
     # example submissions: the original's random_500.csv for every task, a random order per data_id
-    random_500 = next((ws / "data/selection").rglob("random_500.csv")).read_text()
+    random_500 = (ws / "data/selection/train_sets/random_500.csv").read_text()
     for task in ("Cupcake", "Hawk", "Sushi"):
         assert (ws / f"submissions/selection/random_500/{task}.csv").read_text() == random_500
     for data_id in DEBUGGING_DATA_IDS:
@@ -95,6 +129,11 @@ def test_download_evaluate_plot_with_the_shipped_configurations(server, tmp_path
     assert selection["settings"]["tasks"]["Hawk"]["test_set"] == \
         f"{deeper}dataperf-vision-selection-resources/test_sets/alpha_test_set_Hawk_256.parquet"
     assert list(selection["submissions"]) == ["random_500"] and selection["submissions"]["random_500"]["valid"]
+    assert selection["settings"]["tasks"]["Hawk"]["examples"] == "examples/alpha_example_set_Hawk.csv"
+    # the same scores as the original's result_for_random_500.json (the independent computation wrote it)
+    published = json.loads((ws / "data/selection/results/result_for_random_500.json").read_text())
+    for t, scores in published.items():
+        assert {k: selection["submissions"]["random_500"]["tasks"][t][k] for k in scores} == scores, t
     debugging = yaml.safe_load((ws / "results/debugging/results.yaml").read_text())
     assert sorted(debugging["data_ids"]) == sorted(DEBUGGING_DATA_IDS)
     assert debugging["settings"]["data_ids"]["04rky-flipped"]["ground_truth"] == \
@@ -104,17 +143,21 @@ def test_download_evaluate_plot_with_the_shipped_configurations(server, tmp_path
     assert (ws / "plots/debugging_01g317-flipped.png").is_file()
 
 
-def test_browser_hand_off_needs_no_network(tmp_path):
-    """The archives a browser fetched, put in data/downloads/<destination>/: the shipped configs, no server at all."""
+def test_browser_hand_off_needs_no_network(tmp_path, caplog):
+    """The archives a browser fetched, put in data/downloads/<destination>/: the shipped configs, no server at all.
+    The original repository's files cannot be fetched then: one warning each, and the zip's copies (the later
+    README's layout) serve instead."""
     ws = workspace_for(tmp_path, "http://127.0.0.1:9")  # nothing listens there
     downloads = ws / "data" / "downloads"
     (downloads / "debugging").mkdir(parents=True)
     (downloads / "selection").mkdir(parents=True)
     (downloads / "debugging" / "dataperf-debugging.zip").write_bytes(debugging_zip(tmp_path / "published"))
     (downloads / "selection" / "dataperf-vision-selection-resources.zip").write_bytes(
-        selection_zip(tmp_path / "published"))
+        selection_zip(tmp_path / "published", repo_files=True))
     for config in CONFIGS:
         assert cli(ws, "download", config) == 0, config
+    optional = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "(optional:" in r.getMessage()]
+    assert len(optional) == 5 and all("127.0.0.1:9/coactive/" in m for m in optional), optional
     assert (ws / "data/debugging/data/dataset_09j2d_train.csv").is_file()
     assert (ws / "submissions/selection/random_500/Sushi.csv").is_file()
     shutil.rmtree(ws / "data" / "debugging")

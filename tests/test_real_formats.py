@@ -12,8 +12,7 @@ import pytest
 import yaml
 from conftest import run_cli
 from published_layouts import SELECTION_TASKS, write_debugging, write_selection
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from published_layouts import original_scores as original_way
 
 from benchmark.tasks.demo import summary_table
 
@@ -29,20 +28,6 @@ def workspace(tmp_path: Path, parameters: dict) -> Path:
 
 def task(ws: Path, name: str) -> int:
     return run_cli(f"--workspace={ws}", name)
-
-
-def original_way(train_csv: Path, pool_parquet: Path, test_parquet: Path) -> dict[str, float]:
-    """What CoactiveAI/dataperf-vision-selection computes, written out directly: the training CSV read as strings
-    (Spark's CSV reader), inner-joined with the pool on ImageID, LogisticRegression(random_state=0) fitted on the
-    joined rows, metrics on the test set with pos_label='1' (its labels are the strings '0'/'1')."""
-    train = pd.read_csv(train_csv, dtype=str)
-    pool = pq.read_table(pool_parquet).to_pandas()
-    joined = train.merge(pool[["ImageID", "embedding"]], on="ImageID")
-    clf = LogisticRegression(random_state=0).fit(joined["embedding"].tolist(), joined["Confidence"].tolist())
-    test = pq.read_table(test_parquet).to_pandas()
-    y, predicted = test["Confidence"].tolist(), clf.predict(test["embedding"].tolist()).tolist()
-    return {"accuracy": accuracy_score(y, predicted), "recall": recall_score(y, predicted, pos_label="1"),
-            "precision": precision_score(y, predicted, pos_label="1"), "f1": f1_score(y, predicted, pos_label="1")}
 
 
 def test_selection_scores_equal_the_original_evaluators_computation(tmp_path):
@@ -135,7 +120,7 @@ def test_bad_discovery_is_one_line_exit_2_nothing_written(tmp_path, caplog, case
         if case == "incomplete":
             (data / "data/dataset_04rky_train.csv").unlink()
     else:
-        write_selection(data / RESOURCES)
+        write_selection(data / RESOURCES, repo_files=False)
         (data / "examples").mkdir()
         (data / "examples/alpha_example_set_Sushi.csv").write_text("LabelName,ImageID,Confidence\n")
         (data / RESOURCES / "test_sets/alpha_test_set_Sushi_256.parquet").unlink()

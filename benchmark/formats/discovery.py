@@ -167,8 +167,21 @@ def resolve_selection(pool: str | None, tasks: dict[str, SelectionTask], root: P
     for task, spec in sorted(tasks.items()):
         resolved[task] = SelectionTask(
             test_set=tree.locate(spec.test_set, f"test set of {task}") if with_tests else spec.test_set,
-            examples=None if spec.examples is None else tree.locate(spec.examples, f"example set of {task}"))
+            examples=_examples(tree, spec.examples, task, required=not with_tests))
     return pool_path, resolved
+
+
+def _examples(tree: DataTree, named: str | None, task: str, required: bool) -> str | None:
+    """A task's example set; the evaluations never read it, so there an absent one is None (the original
+    repository ships the example sets, the Drive resources may not)."""
+    if named is None:
+        return None
+    try:
+        return tree.locate(named, f"example set of {task}")
+    except ResourceError as exc:
+        if required or "ambiguous" in exc.problem:
+            raise
+        return None
 
 
 def discover_pool(tree: DataTree) -> str:
@@ -200,6 +213,10 @@ def discover_tasks(tree: DataTree, with_tests: bool = True) -> dict[str, Selecti
                     raise ResourceError(f"{path}: task name {task!r} is not valid (letters, digits, - and _)",
                                         tree.root)
                 into.setdefault(task, []).append(path)
+    for task, paths in examples.items():  # the original repository's copy (examples/ at the top) beside an
+        canonical = f"examples/alpha_example_set_{task}.csv"  # archive's copy of it: the repository's is used
+        if len(paths) > 1 and canonical in paths:
+            examples[task] = [canonical]
     if not with_tests:
         if not examples:
             raise ResourceError("no selection tasks found (looked at any depth for alpha_example_set_<Task>.csv)",

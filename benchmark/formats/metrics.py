@@ -64,6 +64,8 @@ def flat_metrics(results: Results) -> dict[str, Scalar]:
         for key, value in values.items():
             if key.endswith(CI_SUFFIX):
                 flat.update({prefix + k: v for k, v in _interval(key[: -len(CI_SUFFIX)], value).items()})
+            elif isinstance(value, list):  # the rows a dataperf_2022 protocol kept twice or dropped: their count
+                flat[prefix + key] = len(value)
             else:
                 flat[prefix + key] = value
     return flat

@@ -67,6 +67,9 @@ class HttpResource:
     sha256: str | None = None  # of the published file or archive; strongly recommended (not for folders)
     strip_components: int = 0  # archive: leading path components dropped from every entry (like tar's)
     files: list[str] = field(default_factory=list)  # folder: fetch only these (paths inside it); [] = all
+    # a file the evaluations can do without (the original repository's examples): when it cannot be
+    # fetched, download says so in one warning and goes on; a sha256 mismatch stays an error
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,16 @@ class SelectionTask:
     examples: str | None = None  # alpha_example_set_<Task>.csv: the labelled examples the baselines start from
 
 
+SELECTION_PROTOCOLS = ("strict", "dataperf_2022")
+
+
+@dataclass(frozen=True)
+class SubmissionFiles:
+    """Which file of one submission folder is the training set of each task (the original's task_setup.yaml role)."""
+
+    files: dict[str, str] = field(default_factory=dict)  # task -> path inside the submission folder
+
+
 @dataclass(frozen=True)
 class SelectionBaselineParams:
     """The published selection approaches' settings (select_baselines; docs/baselines.md)."""
@@ -129,6 +142,10 @@ class SelectionParams:
     # DataPerf overview names as the selection objective (both are always recorded per task)
     leaderboard_metric: Literal["mean_f1", "mean_average_precision"] = "mean_f1"
     baselines: SelectionBaselineParams = field(default_factory=SelectionBaselineParams)
+    # strict: a repeated ImageID or one not in the pool makes the training set invalid; dataperf_2022: the
+    # original evaluator's inner join (repeats kept, unknown ImageIDs dropped), each such row in results.yaml
+    protocol: Literal[SELECTION_PROTOCOLS] = SELECTION_PROTOCOLS[0]
+    submissions: dict[str, SubmissionFiles] = field(default_factory=dict)  # submission name -> its files
     # the select task: methods to run (built-in names, installed entry points, "module:function" or
     # "file.py:function" in the methods folder); None = the built-in baselines, as select_baselines runs
     methods: list[str] | None = None
@@ -190,6 +207,23 @@ class BootstrapParams:
     seed: int = 0  # with each test set's name, fixes every resample
 
 
+@dataclass(frozen=True)
+class AnalysisParams:
+    """The analyses beyond the leaderboard number (docs/analysis.md), written under ``analysis`` in results.yaml.
+
+    Those computed from the leaderboard fits cost nothing; the random expectation, budget curves and
+    point removal fit new models (perf/analysis_cost.py measures them) and each can be switched off.
+    """
+
+    enabled: bool = True  # false: no analysis section at all
+    random_draws: int = 50  # RANDOM_DRAWS_RANGE; seeded orders for the random expectation (0: no random/oracle)
+    budget_step: int = 100  # BUDGET_STEP_RANGE; selection budget curves every this many rows (0: off)
+    point_removal: bool = False  # OpenDataVal's point-removal curves (5 new fits per order and data_id): opt-in
+    seed: int = 0  # with each data_id, task and submission name, fixes every random order
+
+
+RANDOM_DRAWS_RANGE = (2, 10_000)
+BUDGET_STEP_RANGE = (1, 100_000)  # a step at or above a set's size leaves only the full set: no new fit
 PLOT_DPI_RANGE = (50, 600)
 
 
@@ -213,6 +247,7 @@ class Parameters:
     debugging: DebuggingParams = field(default_factory=DebuggingParams)
     execution: ExecutionParams = field(default_factory=ExecutionParams)
     bootstrap: BootstrapParams = field(default_factory=BootstrapParams)
+    analysis: AnalysisParams = field(default_factory=AnalysisParams)
     plot: PlotParams = field(default_factory=PlotParams)
 
 
@@ -444,8 +479,22 @@ def _check_semantics(p: Parameters, path: Path) -> None:
          f"(scheme {', '.join(SCHEDULER_SCHEMES)}, a host and a port)")
     need(p.bootstrap.resamples >= 0, "bootstrap.resamples must not be negative (0 switches it off)")
     need(p.bootstrap.seed >= 0, "bootstrap.seed must not be negative")
+    a = p.analysis
+    low, high = RANDOM_DRAWS_RANGE
+    need(a.random_draws == 0 or low <= a.random_draws <= high,
+         f"analysis.random_draws must be 0 (off) or between {low} and {high}")
+    low, high = BUDGET_STEP_RANGE
+    need(a.budget_step == 0 or low <= a.budget_step <= high,
+         f"analysis.budget_step must be 0 (off) or between {low} and {high}")
+    need(a.seed >= 0, "analysis.seed must not be negative")
     for name in p.selection.tasks:
         need(is_task_name(name), f"selection.tasks: {name!r} is not a valid task name (letters, digits, - and _)")
+    for name, mapping in p.selection.submissions.items():
+        need(bool(mapping.files), f"selection.submissions.{name}.files: expected a mapping of task to file")
+        for task, rel in mapping.files.items():
+            parts = rel.replace("\\", "/").split("/")
+            need(not rel.startswith(("/", "\\")) and ":" not in rel and ".." not in parts,
+                 f"selection.submissions.{name}.files.{task}: expected a path inside the submission folder")
     for data_id in p.debugging.data_ids:
         need(is_data_id(data_id),
              f"debugging.data_ids: {data_id!r} is not a valid data_id (letters, digits and -)")

@@ -34,6 +34,7 @@ import yaml
 from ..errors import InputError
 from ..logs import log
 from ..workspace.layout import DEBUGGING, SELECTION, is_data_id, is_reference
+from .analysis import ANALYSIS, check_analysis
 from .atomic import atomic_write_bytes
 
 RESULTS_FILE = "results.yaml"
@@ -151,6 +152,8 @@ class Results:
     path: Path | None = None  # where it was read from
     # with the bootstrap on: valid a -> valid b -> share of resamples in which a beats b; None when off
     comparisons: dict[str, dict[str, float]] | None = None
+    # the analyses beyond the leaderboard number (formats/analysis.py); None when switched off
+    analysis: dict[str, Any] | None = None
 
     @property
     def has_intervals(self) -> bool:
@@ -236,6 +239,8 @@ def to_document(results: Results) -> dict[str, Any]:
     doc["ignored"] = dict(sorted(results.ignored.items()))
     if results.has_intervals:
         doc[COMPARISONS] = results.comparisons
+    if results.analysis is not None:
+        doc[ANALYSIS] = results.analysis
     return doc
 
 
@@ -502,8 +507,13 @@ def read_results(path: Path, kind: str) -> Results | None:
                 if a != b and b not in comparisons.get(a, {}):
                     raise InputError(f"{COMPARISONS}.{a}.{b}: missing (every pair of valid submissions is compared)",
                                      path)
+    analysis = None
+    if top.get(ANALYSIS) is not None:
+        tasks = settings.get("tasks") if isinstance(settings.get("tasks"), dict) else {}
+        test_sizes = {str(t): s.get("test_size") for t, s in tasks.items() if isinstance(s, dict)}
+        analysis = check_analysis(top[ANALYSIS], kind, submissions, data_ids, path, test_sizes)
     return Results(format=fmt, settings=settings, submissions=submissions, data_ids=data_ids, ignored=ignored,
-                   leaderboard=ranking, path=path, comparisons=comparisons)
+                   leaderboard=ranking, path=path, comparisons=comparisons, analysis=analysis)
 
 
 class _Checker:

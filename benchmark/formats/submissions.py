@@ -134,10 +134,17 @@ class SelectionCsv:
     image_ids: list[str]
     labels: np.ndarray  # int64, 0/1
     lines: list[int]  # 1-based file line of each row, for error messages
+    repeats: tuple[tuple[str, int, int], ...] = ()  # (ImageID, line, line it first appeared on), when allowed
 
 
-def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> SelectionCsv:
-    """Parse ``ImageID,Confidence`` rows (extra columns ignored), rejecting every malformed row."""
+def read_selection_csv(path: Path, max_rows: int, root: Path | None = None,
+                       repeats_allowed: bool = False) -> SelectionCsv:
+    """Parse ``ImageID,Confidence`` rows (extra columns ignored), rejecting every malformed row.
+
+    A repeated ImageID is an error unless ``repeats_allowed`` (the dataperf_2022
+    protocol: the original evaluator trains on every row); then each repeat is kept
+    and listed in ``repeats``.
+    """
     text = read_text(path, "training set file", root, (max_rows + 1) * BYTES_PER_TRAINING_ROW)
     rows = records(io.StringIO(text, newline=""))
     try:
@@ -153,6 +160,7 @@ def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> S
     ids: list[str] = []
     labels: list[int] = []
     lines: list[int] = []
+    repeats: list[tuple[str, int, int]] = []
     first_line: dict[str, int] = {}
     try:
         for line, row in rows:
@@ -164,10 +172,12 @@ def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> S
             if label not in ("0", "1"):
                 raise InputError(f"Confidence {excerpt(label)} is not 0 or 1", path, line)
             if image_id in first_line:
-                raise InputError(f"ImageID {excerpt(image_id)} repeats line {first_line[image_id]}", path, line)
+                if not repeats_allowed:
+                    raise InputError(f"ImageID {excerpt(image_id)} repeats line {first_line[image_id]}", path, line)
+                repeats.append((image_id, line, first_line[image_id]))
             if len(ids) == max_rows:
                 raise InputError(f"more than {max_rows} rows, the limit for a training set", path, line)
-            first_line[image_id] = line
+            first_line.setdefault(image_id, line)
             ids.append(image_id)
             labels.append(int(label))
             lines.append(line)
@@ -175,7 +185,85 @@ def read_selection_csv(path: Path, max_rows: int, root: Path | None = None) -> S
         raise InputError(problem.problem, path, problem.line) from None
     if not ids:
         raise InputError("training set has a header but no rows", path)
-    return SelectionCsv(path=path, image_ids=ids, labels=np.asarray(labels, dtype=np.int64), lines=lines)
+    return SelectionCsv(path=path, image_ids=ids, labels=np.asarray(labels, dtype=np.int64), lines=lines,
+                        repeats=tuple(repeats))
+
+
+TASK_SETUP = "task_setup.yaml"  # the original's mapping: <Task>: [<training set>.csv, <test set>.parquet]
+MAX_TASK_SETUP_BYTES = 64 * 1024
+
+
+def read_task_setup(path: Path, tasks: Sequence[str], root: Path) -> dict[str, str]:
+    """The training set file of each task a ``task_setup.yaml`` (the Coactive evaluator's) names.
+
+    Its task entries are ``<Task>: ['train_sets/<file>.csv', 'test_sets/...']``;
+    every other key (``data_dir``, ``emb_file``, ``dim``, ...) is the original's
+    own setting and ignored. Task names match case-insensitively.
+    """
+    from .parameters import strict_yaml  # the same strict YAML reading as parameters.yaml
+
+    raw = strict_yaml(read_text(path, "task setup file", root, MAX_TASK_SETUP_BYTES), path)
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping <Task>: [training set, test set], as the original's task_setup.yaml",
+                         path)
+    by_fold = {task.casefold(): task for task in tasks}
+    mapping: dict[str, str] = {}
+    for key, value in raw.items():
+        task = by_fold.get(str(key).casefold())
+        if task is None:
+            continue
+        first = value[0] if isinstance(value, list) and value else value
+        if not isinstance(first, str) or not first.strip():
+            raise InputError(f"{key}: expected [training set file, test set file], found {excerpt(str(value), 60)}",
+                             path)
+        if task in mapping:
+            raise InputError(f"task {task} is named twice (task names match case-insensitively)", path)
+        mapping[task] = first.strip()
+    return mapping
+
+
+def _mapped_file(folder: Path, rel: str, task: str, source: str) -> Path:
+    """The file a mapping names: the path as written inside the folder, else the file of that name beside it.
+
+    (The original's paths are relative to its data folder, e.g. ``train_sets/Hawk.csv``,
+    while the files usually sit right in the submission folder.)
+    """
+    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or rel.startswith(("/", "\\")):
+        raise InputError(f"{source} names {excerpt(rel)} for {task}: expected a path inside the submission folder",
+                         folder)
+    for candidate in (folder.joinpath(*parts), folder / parts[-1]):
+        if os.path.lexists(candidate):
+            return candidate
+    raise InputError(f"training set file not found ({source} names {excerpt(rel)} for {task})", folder.joinpath(*parts))
+
+
+def _named_file(folder: Path, names: Sequence[str], task: str) -> Path:
+    """``<Task>.csv``, else the one file whose name equals it case-insensitively (``cupcake.csv``)."""
+    exact = folder / training_set_file(task)
+    if os.path.lexists(exact):
+        return exact
+    folded = [n for n in names if n.casefold() == training_set_file(task).casefold()]
+    if len(folded) > 1:
+        raise InputError(f"{len(folded)} files could be the training set of {task} ({', '.join(sorted(folded))}); "
+                         f"name one {training_set_file(task)}", folder)
+    return folder / folded[0] if folded else exact
+
+
+def _stray_reason(name: str, tasks: Sequence[str], used: Mapping[str, str], folder_name: str) -> str:
+    """Why a file in a submission folder is not scored, naming the task it might have meant."""
+    stem, _, suffix = name.rpartition(".")
+    stem = stem or name
+    for task, file in used.items():
+        if stem == file.rsplit(".", 1)[0] and suffix.lower() == "json":
+            return f"a JSON copy of {file}, the training set of {task} (only the CSV is scored)"
+    guesses = [t for t in sorted(tasks) if stem.casefold().startswith(t.casefold())]
+    hint = ""
+    if guesses:
+        hint = (f"; the training set of {guesses[0]}? name it {training_set_file(guesses[0])} or map it "
+                f"({TASK_SETUP} beside it, as the original's, or selection.submissions.{folder_name}.files"
+                f".{guesses[0]} in the parameters)")
+    return f"not the training set of a task ({', '.join(sorted(tasks))}){hint}"
 
 
 # --------------------------------------------------------------------------- debugging
@@ -193,8 +281,16 @@ def split_debugging_name(filename: str, data_ids: Iterable[str]) -> tuple[str, s
 
 def read_ordering(path: Path, n_train: int, root: Path | None = None) -> np.ndarray:
     """Distinct 0-based training-row indices, one per line; blank lines and whitespace tolerated."""
+    return read_ordering_lines(path, n_train, root)[0]
+
+
+def read_ordering_lines(path: Path, n_train: int, root: Path | None = None,
+                        repeats_allowed: bool = False) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
+    """The indices of an ordering file and, when ``repeats_allowed`` (the dataperf_2022 protocol: the
+    original fixes a listed row again, which changes nothing), each repeat as (index, line, first line)."""
     text = read_text(path, "ordering file", root, max(n_train, 1) * BYTES_PER_ORDER_LINE + 4096)
     order: list[int] = []
+    repeats: list[tuple[int, int, int]] = []
     first_line: dict[int, int] = {}
     for line_no, raw in enumerate(text.splitlines(), start=1):
         token = raw.strip()
@@ -209,10 +305,12 @@ def read_ordering(path: Path, n_train: int, root: Path | None = None) -> np.ndar
         if index >= n_train:
             raise InputError(f"index {index} is out of range: the training set has {n_train} rows", path, line_no)
         if index in first_line:
-            raise InputError(f"index {index} repeats line {first_line[index]}", path, line_no)
-        first_line[index] = line_no
+            if not repeats_allowed:
+                raise InputError(f"index {index} repeats line {first_line[index]}", path, line_no)
+            repeats.append((index, line_no, first_line[index]))
+        first_line.setdefault(index, line_no)
         order.append(index)
-    return np.asarray(order, dtype=np.int64)
+    return np.asarray(order, dtype=np.int64), tuple(repeats)
 
 
 def read_time(path: Path, root: Path | None = None) -> float:
@@ -237,6 +335,7 @@ class SelectionSubmission:
 
     name: str
     training_sets: dict[str, SelectionCsv | InputError]
+    files: dict[str, str] = field(default_factory=dict)  # task -> its file, where that is not <Task>.csv
 
 
 @dataclass(frozen=True)
@@ -246,6 +345,7 @@ class Ordering:
     path: Path
     order: np.ndarray  # int64 row indices, most suspicious first
     seconds: float | None
+    repeats: tuple[tuple[int, int, int], ...] = ()  # (index, line, first line), dataperf_2022 protocol only
 
 
 @dataclass(frozen=True)
@@ -280,9 +380,17 @@ def _listing(folder: Path) -> list[Path]:
         raise InputError(f"folder cannot be read ({exc.strerror or type(exc).__name__})", folder) from None
 
 
-def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) -> Found:
-    """Every ``<name>/`` folder under ``root`` with its parsed ``<Task>.csv`` files."""
+def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int,
+                               mappings: Mapping[str, Mapping[str, str]] | None = None,
+                               repeats_allowed: bool = False) -> Found:
+    """Every ``<name>/`` folder under ``root`` with its parsed training set per task.
+
+    Which file is a task's training set: the parameters' ``selection.submissions.<name>.files``
+    mapping, else a ``task_setup.yaml`` in the folder (the original's), else ``<Task>.csv``
+    or the one file named so case-insensitively.
+    """
     require_folder(root)
+    mappings = mappings or {}
     found = Found()
     for entry in _listing(root):
         if _hidden(entry):
@@ -293,31 +401,61 @@ def find_selection_submissions(root: Path, tasks: Sequence[str], max_rows: int) 
         if not entry.is_dir():
             found.stray.append(InputError("not a submission folder (expected <submission_name>/<Task>.csv)", entry))
             continue
-        _read_selection_folder(entry, entry.name, tasks, max_rows, root, found)
+        _read_selection_folder(entry, entry.name, tasks, max_rows, root, found, mappings.get(entry.name, {}),
+                               repeats_allowed)
     if not found.submissions:
         raise InputError("no submission folders (expected <submission_name>/<Task>.csv)", root)
     return found
 
 
 def _read_selection_folder(folder: Path, name: str, tasks: Sequence[str], max_rows: int, root: Path,
-                           found: Found) -> None:
-    """One submission folder's ``<Task>.csv`` files (each parsed or its error); other entries are stray."""
-    expected = {training_set_file(task) for task in tasks}
+                           found: Found, mapping: Mapping[str, str] | None = None,
+                           repeats_allowed: bool = False) -> None:
+    """One submission folder's training set per task (each parsed or its error); other entries are stray.
+
+    Which file is a task's: ``mapping`` (the parameters' ``selection.submissions.<name>.files``),
+    else a ``task_setup.yaml`` in the folder (the original's), else ``<Task>.csv`` or the one file
+    named so case-insensitively.
+    """
     try:
-        inside = _listing(folder)
+        inside = [p for p in _listing(folder) if not _hidden(p)]
     except InputError as error:
         found.submissions.append(SelectionSubmission(name, {task: error for task in sorted(tasks)}))
         return
-    for inner in inside:
-        if not _hidden(inner) and inner.name not in expected:
-            found.stray.append(InputError(f"not the training set of a task ({', '.join(sorted(tasks))})", inner))
+    names = [p.name for p in inside]
+    mapping = mapping or {}
+    source = f"selection.submissions.{name}.files"
+    setup_error: InputError | None = None
+    if not mapping and TASK_SETUP in names:
+        source = TASK_SETUP
+        try:
+            mapping = read_task_setup(folder / TASK_SETUP, tasks, root)
+        except InputError as error:
+            setup_error = error
     parts: dict[str, SelectionCsv | InputError] = {}
+    used: dict[str, str] = {}  # task -> file (relative to the folder), where it is not <Task>.csv
+    scored: dict[str, str] = {}  # task -> file name, every task
+    chosen: set[Path] = set()
     for task in sorted(tasks):
         try:
-            parts[task] = read_selection_csv(folder / training_set_file(task), max_rows, root)
+            if setup_error is not None:
+                raise setup_error
+            path = (_mapped_file(folder, mapping[task], task, source) if task in mapping
+                    else _named_file(folder, names, task))
+            chosen.add(path)
+            scored[task] = path.name
+            if path != folder / training_set_file(task):
+                used[task] = path.relative_to(folder).as_posix()
+            parts[task] = read_selection_csv(path, max_rows, root, repeats_allowed)
         except InputError as error:
             parts[task] = error
-    found.submissions.append(SelectionSubmission(name, parts))
+    for inner in inside:
+        if inner in chosen or (inner.name == TASK_SETUP and source == TASK_SETUP):
+            continue
+        if inner.is_dir() and any(p.is_relative_to(inner) for p in chosen):
+            continue  # the folder a mapped training set sits in (train_sets/...)
+        found.stray.append(InputError(_stray_reason(inner.name, tasks, scored, name), inner))
+    found.submissions.append(SelectionSubmission(name, parts, used))
 
 
 class NoSubmission(InputError):
@@ -330,22 +468,23 @@ class NoSubmission(InputError):
 ONE_SUBMISSION = "submission"  # the name of the one submission a predictions folder holds (any mount point)
 
 
-def find_one_selection_submission(folder: Path, tasks: Sequence[str], max_rows: int) -> Found:
-    """``folder`` itself is one submission: ``<folder>/<Task>.csv``, named :data:`ONE_SUBMISSION`."""
+def find_one_selection_submission(folder: Path, tasks: Sequence[str], max_rows: int,
+                                  mapping: Mapping[str, str] | None = None, repeats_allowed: bool = False) -> Found:
+    """``folder`` itself is one submission: ``<folder>/<Task>.csv`` (or as mapped), named :data:`ONE_SUBMISSION`."""
     require_folder(folder)
     names = [training_set_file(task) for task in sorted(tasks)]
-    entries = {p.name for p in _listing(folder) if not _hidden(p)}
-    if not entries & set(names):
+    entries = {p.name.casefold() for p in _listing(folder) if not _hidden(p)}
+    if not mapping and TASK_SETUP not in entries and not entries & {n.casefold() for n in names}:
         raise NoSubmission(f"the predictions folder holds none of the training set files {', '.join(names)}")
     found = Found()
-    _read_selection_folder(folder, ONE_SUBMISSION, tasks, max_rows, folder, found)
+    _read_selection_folder(folder, ONE_SUBMISSION, tasks, max_rows, folder, found, mapping, repeats_allowed)
     return found
 
 
-def find_one_debugging_submission(folder: Path, n_train: Mapping[str, int]) -> Found:
+def find_one_debugging_submission(folder: Path, n_train: Mapping[str, int], repeats_allowed: bool = False) -> Found:
     """The orderings of one method: ``<folder>/<data_id>_<method>.txt`` (and time files) for a single method."""
     try:
-        found = find_debugging_submissions(folder, n_train)
+        found = find_debugging_submissions(folder, n_train, repeats_allowed)
     except InputError as error:  # named without the folder's path, which differs between mounts
         raise NoSubmission(f"the predictions folder: {error.problem}") from None
     if len(found.submissions) > 1:
@@ -356,7 +495,7 @@ def find_one_debugging_submission(folder: Path, n_train: Mapping[str, int]) -> F
     return found
 
 
-def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
+def find_debugging_submissions(root: Path, n_train: Mapping[str, int], repeats_allowed: bool = False) -> Found:
     """Every method with a ``<data_id>_<method>.txt`` under ``root``, its orders read for each data_id."""
     require_folder(root)
     data_ids = sorted(n_train)
@@ -384,10 +523,10 @@ def find_debugging_submissions(root: Path, n_train: Mapping[str, int]) -> Found:
             try:
                 if data_id not in files[method]:
                     raise InputError(f"no ordering for data_id {data_id}", path)
-                order = read_ordering(path, n_train[data_id], root)
+                order, repeats = read_ordering_lines(path, n_train[data_id], root, repeats_allowed)
                 time_path = root / time_file(data_id, method)
                 seconds = read_time(time_path, root) if os.path.lexists(time_path) else None
-                orderings[data_id] = Ordering(path, order, seconds)
+                orderings[data_id] = Ordering(path, order, seconds, repeats)
             except InputError as error:
                 orderings[data_id] = error
         found.submissions.append(DebuggingSubmission(method, orderings))

@@ -17,6 +17,7 @@ from ..formats.parameters import PlotParams
 from ..formats.results import CURVES_FILE, read_curves, read_results, results_path
 from ..workspace.layout import DEBUGGING, SELECTION
 from . import figures as figs
+from .analysis_report import analysis_section, make_analysis_figures
 from .inputs import load_timings
 from .report import build_report
 from .style import colour_map
@@ -45,12 +46,13 @@ def render_all(results_root: Path, submission_root: Path, out: Path, params: Plo
         per_id = [figs.debugging_curves(debugging, d, curves, colours, params.dpi) for d in sorted(debugging.data_ids)]
         debugging_figures = [f for f in [overview, *per_id] if f]
 
+    extra = make_analysis_figures(selection, debugging, curves, colours, params.dpi)
     written = []
-    for fig in [*selection_figures, *debugging_figures]:
+    for fig in [*selection_figures, *debugging_figures, *extra]:
         atomic_write_bytes(out / fig.filename, fig.png)
         written.append(out / fig.filename)
     page = build_report(params.title, selection, debugging, timings, selection_figures, debugging_figures,
-                        colours, asdict(params))
+                        colours, asdict(params), analysis=analysis_section(selection, debugging, extra, colours))
     atomic_write_text(out / REPORT_FILE, page)
     written.append(out / REPORT_FILE)
     return written

@@ -374,7 +374,9 @@ def settings_section(results: list[tuple[str, Results | None]], plot_settings: d
 
 def build_report(title: str, selection: Results | None, debugging: Results | None,
                  timings: dict[tuple[str, str], Timing], selection_figures: list[Figure],
-                 debugging_figures: list[Figure], colours: dict[str, str], plot_settings: dict[str, Any]) -> str:
+                 debugging_figures: list[Figure], colours: dict[str, str], plot_settings: dict[str, Any],
+                 analysis: str = "") -> str:
+    """``analysis``: the Analyses section (plotting.analysis_report), placed after debugging; '' for none."""
     sources = [f"<code>{name}</code>" for name, res in (("selection/results.yaml", selection),
                                                        ("debugging/results.yaml", debugging)) if res is not None]
     both = [("Selection", selection), ("Debugging", debugging)]
@@ -382,6 +384,7 @@ def build_report(title: str, selection: Results | None, debugging: Results | Non
     counts = [f"{len(r.submissions)} {label.lower()} submission{'s' if len(r.submissions) != 1 else ''} "
               f"({sum(1 for x in r.submissions.values() if not x.valid)} invalid)" for label, r in both if r is not None]
     nav = ['<a href="#selection">Selection</a>', '<a href="#debugging">Debugging</a>',
+           *(['<a href="#analysis">Analyses</a>'] if analysis else []),
            f'<a href="#errors">Invalid submissions ({n_invalid})</a>', '<a href="#settings">Settings</a>']
     return "\n".join([
         "<!DOCTYPE html>",
@@ -393,6 +396,7 @@ def build_report(title: str, selection: Results | None, debugging: Results | Non
         "<main>",
         selection_section(selection, selection_figures, colours),
         debugging_section(debugging, timings, debugging_figures, colours),
+        *([analysis] if analysis else []),
         errors_section(both),
         settings_section(both, plot_settings),
         "<footer>A colour stands for the same submission in every table and figure. Numbers are rounded to "

@@ -25,6 +25,7 @@ from ..workspace.layout import DEBUGGING, SELECTION
 from . import layout
 
 RANDOM_TRAINING_SET = "random_500.csv"  # the original's example training set
+ORIGINAL_PLACE = f"train_sets/{RANDOM_TRAINING_SET}"  # under data/selection, as the shipped configuration puts it
 
 
 def write_examples(params: Parameters, data_root: Path, submission_root: Path, destinations: set[str]) -> list[Path]:
@@ -40,9 +41,12 @@ def write_examples(params: Parameters, data_root: Path, submission_root: Path, d
 def _selection(params: Parameters, root: Path, folder: Path) -> list[Path]:
     tree = DataTree.scan(root)
     found = [f for f in tree.files if f.rsplit("/", 1)[-1] == RANDOM_TRAINING_SET]
+    if ORIGINAL_PLACE in found:  # where the original repository's copy lands; a copy in an archive may exist too
+        found = [ORIGINAL_PLACE]
     if len(found) != 1:
-        log.info("no single %s among the selection resources (%d found): no selection example submission",
-                 RANDOM_TRAINING_SET, len(found))
+        log.warning("no selection example submission: %s among the selection resources (%s); the original "
+                    "repository ships it as data/train_sets/random_500.csv", RANDOM_TRAINING_SET,
+                    "not found" if not found else f"{len(found)} found: {', '.join(found[:3])}")
         return []
     _, tasks = resolve_selection(params.selection.pool, params.selection.tasks, root)
     text = (root / found[0]).read_text(encoding="utf-8")

@@ -28,7 +28,8 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ import requests
 
 from ..errors import InputError, ResourceError
 from ..formats.atomic import atomic_write_text
-from ..formats.discovery import DataTree
+from ..formats.discovery import SKIPPED_FOLDERS, DataTree
 from ..formats.parameters import HttpResource, HttpSource, Parameters
 from ..logs import log
 from ..workspace.layout import SELECTION
@@ -133,19 +134,60 @@ def fetch_resources(params: Parameters, data_root: Path) -> list[Path]:
         raise InputError(f"cannot create {staging}: {exc.strerror or exc}") from None
     _remove_stale_extractions(staging)
     handed = handed_over(http.resources, data_root)
-    work = [(r, None) for r in http.resources if r.destination not in handed]
+    work: list[tuple[HttpResource, frozenset[str] | None]] = [
+        (r, None) for r in http.resources if r.destination not in handed]
     for destination, items in handed.items():
-        log.info("%s: using what was put in %s (no download)", destination, data_root / HANDOFF / destination)
+        log.info("%s: using what was put in %s instead of downloading its archives", destination,
+                 data_root / HANDOFF / destination)
         work += items
     placed = []
+    absent: set[tuple[str, str]] = set()  # (destination, path) of optional files that could not be fetched
+    unreachable: dict[str, str] = {}  # host -> the optional URL it failed (offline: one round of retries, not one each)
     with requests.Session() as session:
         session.headers["User-Agent"] = USER_AGENT
         for r, accepted in work:
             with _scrubbed(r.url):
-                for plan in _expand(r, http, session, data_root, staging, accepted):
-                    placed.append(_fetch(plan, http, session, data_root, staging))
-    check_named_files(params, data_root, {r.destination for r in http.resources})
+                unverified: list[tuple[_Plan, str]] = []
+                host = urlsplit(r.url).hostname if r.optional and _local_path(r.url, data_root) is None else None
+                if host in unreachable:
+                    log.warning("%s: not tried, %s did not answer for %s (optional: going on without %s/%s)",
+                                redact(r.url), host, unreachable[host], r.destination, r.path)
+                    absent.add((r.destination, _normal_path(r.path)))
+                    continue
+                try:
+                    for plan in _expand(r, http, session, data_root, staging, accepted):
+                        placed.append(_fetch(plan, http, session, data_root, staging, unverified))
+                except ChecksumMismatch:
+                    raise
+                except InputError as error:
+                    if not r.optional:
+                        raise
+                    log.warning("%s (optional: going on without %s/%s)", error.message, r.destination, r.path)
+                    absent.add((r.destination, _normal_path(r.path)))
+                    if host and not (error.message.startswith("download of ") and " failed: HTTP " in error.message):
+                        unreachable[host] = redact(r.url)
+                _warn_unverified(r, unverified)
+    check_named_files(params, data_root, {r.destination for r in http.resources}, absent)
     return placed
+
+
+class ChecksumMismatch(InputError):
+    """The bytes are not the published ones: an error even for an optional resource."""
+
+
+def _normal_path(rel: str) -> str:
+    return "/".join(p for p in rel.replace("\\", "/").split("/") if p not in ("", "."))
+
+
+def _warn_unverified(r: HttpResource, unverified: list[tuple["_Plan", str]]) -> None:
+    """One warning per resource whose digest the parameters do not give (not one per file of a folder)."""
+    if len(unverified) == 1:
+        plan, digest = unverified[0]
+        log.warning("%s: no sha256 in the parameters, so the %s is not verified; it has sha256 %s",
+                    plan.url, "file" if plan.local else "download", digest)
+    elif unverified:
+        log.warning("%s: no sha256 in the parameters, so its %d files are not verified (their sha256 are "
+                    "recorded under %s/)", redact(r.url), len(unverified), STAGING)
 
 
 @contextmanager
@@ -158,28 +200,65 @@ def _scrubbed(url: str) -> Iterator[None]:
 
 
 def handed_over(resources: list[HttpResource],
-                data_root: Path) -> dict[str, list[tuple[HttpResource, frozenset[str]]]]:
+                data_root: Path) -> dict[str, list[tuple[HttpResource, frozenset[str] | None]]]:
     """Per destination, local resources made of what is in ``downloads/<destination>/`` (if anything).
 
-    Each comes with the sha256 values it may have: a file must be one of the
-    files the parameters give a sha256 for at that destination (when they give
-    any); it is then extracted or placed like a download. A folder is taken as
-    the unpacked resource.
+    What a browser or an unzip leaves there stands for the destination's published
+    bundles (its archive and folder resources): an archive is checked against the
+    sha256 values the parameters give for them (when they give any) and extracted;
+    a folder is copied under its own name (``unzip -o`` of the debugging zip leaves
+    ``embeddings/`` and ``data/``); a folder or file that is a top-level entry of a
+    zip beside it is that zip's unpacked copy and skipped; ``__MACOSX/`` and hidden
+    entries are skipped. The destination's single-file resources (the original
+    repository's examples) are still fetched from their URLs, unless a file of the
+    same name was put there (then it is verified against that resource's sha256).
     """
-    handed: dict[str, list[tuple[HttpResource, frozenset[str]]]] = {}
+    handed: dict[str, list[tuple[HttpResource, frozenset[str] | None]]] = {}
     for destination in sorted({r.destination for r in resources}):
         folder = data_root / HANDOFF / destination
-        entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
-        accepted = frozenset(r.sha256.lower() for r in resources if r.destination == destination and r.sha256)
-        items = []
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                         and p.name not in SKIPPED_FOLDERS) if folder.is_dir() else []
+        if not entries:
+            continue
+        here = [r for r in resources if r.destination == destination]
+        files_by_name = {_normal_path(r.path).rsplit("/", 1)[-1]: r for r in here if r.kind == "file"}
+        accepted = frozenset(r.sha256.lower() for r in here if r.kind != "file" and r.sha256)
+        unpacked = {name for entry in entries if entry.is_file() and _kind_by_name(entry.name) == "zip"
+                    for name in _zip_top_level(entry)}
+        items: list[tuple[HttpResource, frozenset[str] | None]] = []
         for entry in entries:
-            kind = "folder" if entry.is_dir() else _kind_by_name(entry.name)
+            if entry.name in unpacked:
+                log.info("%s: the unpacked copy of an archive beside it; the archive is used", entry)
+                continue
+            if entry.is_dir():
+                items.append((HttpResource(url=str(entry.resolve()), destination=destination,  # type: ignore[arg-type]
+                                           kind="folder", path=entry.name), frozenset()))
+                continue
+            kind = _kind_by_name(entry.name)
+            original = files_by_name.get(entry.name) if kind == "file" else None
+            if original is not None:  # stands for that resource, verified like it
+                resource = HttpResource(url=str(entry.resolve()), destination=destination, kind="file",
+                                        path=original.path)
+                items.append((resource, frozenset({original.sha256.lower()}) if original.sha256 else frozenset()))
+                continue
             resource = HttpResource(url=str(entry.resolve()), destination=destination, kind=kind,  # type: ignore[arg-type]
                                     path=entry.name if kind == "file" else "")
-            items.append((resource, frozenset() if kind == "folder" else accepted))
-        if items:
-            handed[destination] = items
+            items.append((resource, accepted))
+        standing_for_files = {e.name for e in entries if e.is_file() and e.name in files_by_name}
+        bundles = any(e.name not in standing_for_files for e in entries)  # an archive or folder was handed over
+        replaced = ({id(r) for r in here if r.kind != "file"} if bundles else set()) | {
+            id(files_by_name[name]) for name in standing_for_files}
+        handed[destination] = items + [(r, None) for r in here if id(r) not in replaced]
     return handed
+
+
+def _zip_top_level(path: Path) -> set[str]:
+    """The first path components of a zip's entries (empty when it cannot be read: extraction will say why)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return {n.replace("\\", "/").lstrip("/").split("/", 1)[0] for n in zf.namelist()} - {"", ".."}
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return set()
 
 
 def _kind_by_name(name: str) -> str:
@@ -232,7 +311,8 @@ def _expand(r: HttpResource, http: HttpSource, session: requests.Session, data_r
     if not local.is_dir():
         raise InputError(f"{r.url}: {'no such folder' if not local.exists() else 'not a folder'}")
     members = [_Member(p.relative_to(local).as_posix(), None, p) for p in sorted(local.rglob("*"))
-               if p.is_file() and not any(part.startswith(".") for part in p.relative_to(local).parts)]
+               if p.is_file() and not any(part.startswith(".") or part in SKIPPED_FOLDERS
+                                          for part in p.relative_to(local).parts)]
     if not members:
         raise InputError(f"{r.url}: the folder holds no files")
     return _member_plans(r, members, data_root)
@@ -316,7 +396,8 @@ def _target(plan: _Plan, data_root: Path) -> Path:
     return root / plan.resource.path if plan.resource.path else root
 
 
-def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: Path, staging: Path) -> Path:
+def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: Path, staging: Path,
+           unverified: list[tuple[_Plan, str]]) -> Path:
     r = plan.resource
     deadline = time.monotonic() + http.deadline_s  # one deadline for the resource, a second download included
     target = _target(plan, data_root)
@@ -346,12 +427,11 @@ def _fetch(plan: _Plan, http: HttpSource, session: requests.Session, data_root: 
     if plan.accepted and done.sha256 not in plan.accepted:
         part.unlink(missing_ok=True)
         wanted = " or ".join(sorted(plan.accepted))
-        raise InputError(f"{'download of ' * (plan.local is None)}{plan.url} failed: sha256 mismatch (expected "
+        raise ChecksumMismatch(f"{'download of ' * (plan.local is None)}{plan.url} failed: sha256 mismatch (expected "
                          f"{wanted}, got {done.sha256}; the file is corrupt, was changed by its publisher, or is "
                          f"not the published file)")
     if not plan.accepted:
-        log.warning("%s: no sha256 in the parameters, so the %s is not verified; it has sha256 %s",
-                    plan.url, "file" if plan.local else "download", done.sha256)
+        unverified.append((plan, done.sha256))
 
     record = Manifest(url=plan.url, sha256=done.sha256, kind=r.kind)
     try:
@@ -432,6 +512,7 @@ def _extract_and_place(plan: _Plan, archive: Path, target: Path, staging: Path, 
     work = Path(tempfile.mkdtemp(prefix=f"extract-{plan.name}-", dir=staging))
     try:
         entries = archives.extract(archive, r.kind, work, max_bytes, r.strip_components)  # type: ignore[arg-type]
+        entries = _extract_inner_archives(work, entries, max_bytes)
         if not entries:
             raise archives.UnsafeArchive("the archive holds no files")
         for entry in entries:  # first check every destination, then move
@@ -446,6 +527,49 @@ def _extract_and_place(plan: _Plan, archive: Path, target: Path, staging: Path, 
                 record.add_file(data_root, destination, entry.sha256 or hash_file(destination))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+MAX_ARCHIVE_NESTING = 3  # a Drive folder download: a zip of the folder, holding the published zip
+
+
+def _extract_inner_archives(work: Path, entries: list[archives.Extracted], max_bytes: int,
+                            depth: int = 1) -> list[archives.Extracted]:
+    """Archives inside the archive are extracted where they sit, and only their content is kept.
+
+    A Drive folder downloaded in a browser arrives as ``<folder>-<timestamp>-001.zip``
+    holding the published zip; the evaluations need what that one holds. Entries
+    under ``__MACOSX/`` or with hidden names (``._x.zip``) are never taken for archives.
+    Every byte counts against the same ``max_extracted_bytes``.
+    """
+    inner = [e for e in entries if e.link is None and _kind_by_name(e.name) != "file"
+             and not any(p.startswith(".") or p in SKIPPED_FOLDERS for p in e.name.split("/"))]
+    if not inner:
+        return entries
+    if depth > MAX_ARCHIVE_NESTING:
+        raise archives.UnsafeArchive(f"archives nested more than {MAX_ARCHIVE_NESTING} deep ({inner[0].name})")
+    kept = {e.name: e for e in entries if e not in inner}
+    for archive in inner:
+        budget = max_bytes - sum(e.size for e in kept.values())
+        scratch = Path(tempfile.mkdtemp(prefix=".inner-", dir=work))
+        try:
+            try:
+                found = archives.extract(work / archive.name, _kind_by_name(archive.name), scratch,  # type: ignore[arg-type]
+                                         budget)
+            except archives.UnsafeArchive as exc:
+                raise archives.UnsafeArchive(f"{archive.name} inside it: {exc}") from None
+            found = _extract_inner_archives(scratch, found, budget, depth + 1)
+            parent = archive.name.rsplit("/", 1)[0] if "/" in archive.name else ""
+            (work / archive.name).unlink()
+            for entry in found:
+                name = f"{parent}/{entry.name}" if parent else entry.name
+                if name in kept or (work / name).is_dir():
+                    raise archives.UnsafeArchive(f"{name} of {archive.name} collides with an entry beside it")
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(scratch / entry.name, work / name)
+                kept[name] = archives.Extracted(name, entry.size, entry.sha256, entry.link)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return sorted(kept.values(), key=lambda e: e.name)
 
 
 def _check_free(destination: Path, target: Path) -> None:
@@ -498,7 +622,8 @@ def _looks_like_html(path: Path) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def check_named_files(params: Parameters, data_root: Path, destinations: set[str]) -> None:
+def check_named_files(params: Parameters, data_root: Path, destinations: set[str],
+                      absent_optional: Collection[tuple[str, str]] = ()) -> None:
     """The files the parameters name are all there (where they name none, the evaluations discover them).
 
     Named paths are found at any depth (discovery.py), so an archive nested one
@@ -522,6 +647,8 @@ def check_named_files(params: Parameters, data_root: Path, destinations: set[str
                       for p in (spec.train, spec.val, spec.test, spec.ground_truth) if p]
         absent = []
         for rel, folder_ok in named:
+            if (destination, _normal_path(rel)) in absent_optional:
+                continue  # an optional file that could not be fetched (already said)
             try:
                 tree.locate(rel, "file", folder_ok=folder_ok)
             except ResourceError as exc:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import InputError
-from ..execution import backend_for
+from ..execution import Backend, backend_for
 from ..formats.discovery import resolve_debugging
 from ..formats.parameters import DebuggingDataset, Parameters, load_parameters
 from ..formats.resources import DebuggingData, load_debugging_data
@@ -24,11 +25,15 @@ from ..formats.submissions import (Found, Ordering, find_debugging_submissions, 
                                    ignored_files)
 from ..logs import log, shown
 from ..scoring import bootstrap
+from ..scoring.analysis.ordering import oracle_order
+from ..scoring.analysis.reference import EXACT_STATES, random_reference, seeded
+from ..scoring.analysis.removal import REMOVAL_FRACTIONS, kept_rows, removal_accuracy
+from ..scoring.analysis.summary import debugging_part, debugging_settings
 from ..scoring.classifier import describe
 from ..scoring.debugging import dataperf2022
 from ..scoring.debugging.corrected import CleaningEvaluator, accuracy_of, score_curve
 from ..scoring.debugging.states import DebuggingScore
-from ..workspace.layout import DEBUGGING
+from ..workspace.layout import DEBUGGING, is_reference
 from . import report
 
 
@@ -65,7 +70,8 @@ def gather(params: Parameters, data_root: Path, submission_root: Path,
     datasets = {data_id: load_debugging_data(data_id, root, spec.train, spec.test, spec.ground_truth, spec.val)
                 for data_id, spec in sorted(specs.items())}
     find = find_one_debugging_submission if one_submission else find_debugging_submissions
-    found = find(submission_root, {d: len(data.train.y) for d, data in datasets.items()})
+    found = find(submission_root, {d: len(data.train.y) for d, data in datasets.items()},
+                 repeats_allowed=params.debugging.protocol == DATAPERF_2022)
     for stray in found.stray:
         log.warning("ignored %s", stray.message)
     return DebuggingInputs(datasets, found, specs, ignored_files(found, submission_root))
@@ -82,6 +88,7 @@ class DebuggingScores:
     correctness: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]
     test_labels: dict[str, np.ndarray]
     clean_correct: dict[str, np.ndarray]
+    analysis: dict[str, dict] | None = None  # data_id -> its analysis record (None: analyses off)
 
 
 def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -> DebuggingScores:
@@ -91,6 +98,7 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
     curves: Curves = []
     correctness: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {s.method: {} for s in inputs.found.submissions}
     clean_correct: dict[str, np.ndarray] = {}
+    analysis: dict[str, dict] | None = {} if params.analysis.enabled else None
     backend = backend_for(params.execution)
     certified: list[str] = []    # logged once the progress bars are done
     try:
@@ -113,6 +121,11 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
                         dbg.target_ratio, orders[method].seconds)
                     curves.append((method, data_id, curve))
                 before_acc, clean_acc, fits = original.before_acc, original.clean_acc, original.fits
+                if analysis is not None:  # no random or oracle reference, no removal: they need the protocol's fits
+                    analysis[data_id] = debugging_part(
+                        data.mislabeled, {m: orders[m].order for m in names},
+                        {m: parts[m][data_id].auc for m in names}, [m for m in names if not is_reference(m)],
+                        None, None, None, ())
             else:
                 evaluator = CleaningEvaluator(data.train.X, data.train.y, data.clean_labels, data.test.X,
                                               data.test.y, dbg.classifier, progress=progress, label=data_id,
@@ -127,11 +140,15 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
                         correctness[method][data_id] = (step_state, correct)
                 clean_correct[data_id] = evaluator.clean_correctness
                 before_acc, clean_acc = float(evaluator.curve([])[0]), evaluator.clean_accuracy
-                fits = evaluator.fits
+                fits = evaluator.fits  # the leaderboard's fits, before the analysis adds its own
                 c = evaluator.certificate
                 certified.append(f"{data_id}: {fits} label states fitted; {c.certified_first + c.refined} of "
                                  f"{c.predictions} test predictions certified, {c.uncertain} decided by "
                                  f"scikit-learn ({c.uncertain_states} states)")
+                if analysis is not None:
+                    analysis[data_id] = _analyse(params, data_id, data, evaluator, {m: orders[m].order for m in names},
+                                                 {m: parts[m][data_id].auc for m in names}, backend)
+                    certified.append(f"{data_id}: analysis fitted {evaluator.fits - fits} more label states")
             summaries[data_id] = DataIdSummary(
                 n_train=len(data.train.y),
                 n_mislabeled=int(data.mislabeled.sum()),
@@ -147,24 +164,65 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
         log.info("%s", line)
     return DebuggingScores(parts, summaries, curves, correctness,
                            test_labels={d: data.test.y for d, data in inputs.datasets.items()},
-                           clean_correct=clean_correct)
+                           clean_correct=clean_correct, analysis=analysis)
+
+
+def _analyse(params: Parameters, data_id: str, data: DebuggingData, evaluator: CleaningEvaluator,
+             orders: dict[str, np.ndarray], aucs: dict[str, float], backend: Backend) -> dict:
+    """One data_id's analysis: order quality from the orders alone; the random expectation and the oracle from
+    new states fitted by the same evaluator (shared states cost nothing); point removal when asked for."""
+    a = params.analysis
+    n = evaluator.n_train
+    random = oracle = None
+    if a.random_draws:
+        random = random_reference(n, evaluator.mislabeled, evaluator.curves, a.random_draws, seeded(a.seed, data_id))
+        oracle = evaluator.curve(oracle_order(evaluator.mislabeled))
+    removal = None
+    if a.point_removal:
+        names = sorted(orders)
+        keeps = [kept_rows(orders[m], n, f) for m in names for f in REMOVAL_FRACTIONS[1:]]
+        shared = {"X": evaluator.Z, "noisy": evaluator.noisy, "test_X": evaluator.test_Z, "test_y": evaluator.test_y,
+                  "classifier": evaluator.classifier}
+        accuracies = iter(backend.map(removal_accuracy, keeps, shared, desc=f"point removal {data_id}"))
+        before = float(evaluator.curve([])[0])
+        removal = {m: [before, *(next(accuracies) for _ in REMOVAL_FRACTIONS[1:])] for m in names}
+    return debugging_part(evaluator.mislabeled, orders, aucs, [m for m in orders if not is_reference(m)],
+                          random, oracle, removal, REMOVAL_FRACTIONS)
 
 
 # --------------------------------------------------------------------------- build
+def repeated_rows(inputs: DebuggingInputs, protocol: str, method: str, data_id: str) -> dict[str, Any]:
+    """dataperf_2022 protocol: every repeated index the original scored (fixing a row again changes nothing)."""
+    if protocol != DATAPERF_2022:
+        return {}
+    sub = next(s for s in inputs.found.submissions if s.method == method)
+    item = sub.orderings[data_id]
+    assert isinstance(item, Ordering)
+    return {"rows_repeated": [{"line": line, "index": index, "first_line": first}
+                              for index, line, first in item.repeats]}
+
+
 def build(params: Parameters, inputs: DebuggingInputs, scores: DebuggingScores) -> Results:
     dbg = params.debugging
     metric = DEBUGGING_FORMAT.metric()
     submissions = {
-        method: submission_result(method, {d: {"error": v.message} if isinstance(v, InputError) else v.as_dict()
+        method: submission_result(method, {d: {"error": v.message} if isinstance(v, InputError)
+                                           else {**v.as_dict(), **repeated_rows(inputs, dbg.protocol, method, d)}
                                            for d, v in per_id.items()}, metric)
         for method, per_id in sorted(scores.parts.items())}
     classifier = dataperf2022.settings() if dbg.protocol == DATAPERF_2022 else describe(dbg.classifier)
     settings = {"protocol": dbg.protocol, "target_ratio": dbg.target_ratio, "classifier": classifier,
                 "data_ids_discovered": not dbg.data_ids,
                 "data_ids": {d: asdict(spec) for d, spec in sorted(inputs.specs.items())}}
+    analysis = None
+    if scores.analysis is not None:
+        a = params.analysis
+        analysis = {"settings": debugging_settings(a.random_draws, a.seed, a.point_removal, REMOVAL_FRACTIONS,
+                                                   EXACT_STATES),
+                    "data_ids": dict(sorted(scores.analysis.items()))}
     results = Results(DEBUGGING_FORMAT, settings, submissions,
                       data_ids={d: asdict(s) for d, s in sorted(scores.summaries.items())}, ignored=inputs.ignored,
-                      leaderboard=metric)
+                      leaderboard=metric, analysis=analysis)
     if not params.bootstrap.resamples or dbg.protocol == DATAPERF_2022:  # the 2022 protocol: no intervals
         return results
     summary = bootstrap.debugging_summary(

@@ -202,7 +202,9 @@ def score_curve(curve: Sequence[float], before_acc: float, clean_acc: float, ord
     if len(curve) != n:
         raise ValueError("curve must hold the accuracies at budgets 1..N")
     position = target_position(curve, target_ratio)
-    found, m = mislabeled_in_first_m(order, mislabeled)
+    listed = np.asarray(order, dtype=np.int64).reshape(-1)
+    first = np.sort(np.unique(listed, return_index=True)[1])  # the original scores repeats: count each row once
+    found, m = mislabeled_in_first_m(listed[first], mislabeled)
     return DebuggingScore(
         score=fraction_fixes(curve, target_ratio),
         fixes_to_target=position,
