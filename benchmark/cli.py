@@ -59,6 +59,37 @@ def _isolate_caches() -> None:
     os.environ.setdefault("JOBLIB_TEMP_FOLDER", tempfile.gettempdir())
 
 
+GLOBAL_OPTIONS = ("--workspace", "-v", "--verbose")
+
+
+def hints(extra: Sequence[str], task: str | None) -> list[str]:
+    """What each argument argparse could not place probably meant: ``name=value`` without the dashes
+    (MLCube's own ``mlcube run`` form), or a global option written after the task instead of before it."""
+    known = {p.name for t in TASKS.values() for p in t.params} | {"workspace"}
+    takes = [p.name for p in TASKS[task].params] if task in TASKS else None
+    found = []
+    for i, arg in enumerate(extra):
+        name, equals, value = arg.partition("=")
+        if equals and not arg.startswith("-") and name in known:
+            found.append(f"{arg}: did you mean --{name}={value}?"
+                         + (f" ({task} takes {', '.join('--' + t for t in takes)})"
+                            if takes is not None and name not in takes and name != "workspace" else ""))
+        elif name in GLOBAL_OPTIONS:
+            given = arg if equals or name != "--workspace" or i + 1 == len(extra) else f"{arg} {extra[i + 1]}"
+            found.append(f"{arg}: {name} is a global option and goes before the task: "
+                         f"python -m benchmark {given} {task or '<task>'} ...")
+    return found
+
+
+class HintingParser(argparse.ArgumentParser):
+    """argparse, with a hint added to "unrecognized arguments" and to an unknown task that looks like a path."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        choice = message.partition("invalid choice: '")[2].partition("'")[0]
+        found = hints([choice], None) if choice else []
+        super().error(message + "".join(f"\n  hint: {h}" for h in found))
+
+
 def _unless_given(param: Param) -> bool:
     """An optional output: the task writes it only when its path is given."""
     return param.optional and param.io == "output"
@@ -67,7 +98,9 @@ def _unless_given(param: Param) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     # the installed console script and `python -m benchmark` are the same command line
     prog = "dataperf-vision" if Path(sys.argv[0]).name == "dataperf-vision" else "python -m benchmark"
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
+    parser = HintingParser(prog=prog, description=__doc__.split("
+
+")[0])
     parser.add_argument("--workspace", default="workspace", help="base of the default paths (default: %(default)s)")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="task", required=True, metavar="task")
@@ -86,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _isolate_caches()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        found = hints(extra, args.task)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}" + "".join(f"\n  hint: {h}" for h in found))
     setup(args.verbose)
     workspace = Path(args.workspace)
     task = TASKS[args.task]

@@ -14,9 +14,8 @@ import sys
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from .errors import InputError
+from .logs import progress_bar
 
 
 class Backend(Protocol):
@@ -46,7 +45,7 @@ class LocalBackend:
             # Worker processes die with this one, even when it is killed outright (SIGKILL).
             options = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if self.n_jobs != 1 else {}
             results = Parallel(n_jobs=self.n_jobs, return_as="generator", **options)(jobs)
-        return list(tqdm(results, total=len(items), desc=desc, unit="job", disable=not progress, leave=False))
+        return list(progress_bar(results, progress, total=len(items), desc=desc, unit="job", leave=False))
 
     def close(self) -> None:
         pass
@@ -126,7 +125,7 @@ class DaskBackend:
                      for key, value in shared.items()}
         futures = [self.client.submit(fn, item, **scattered, retries=self.retries, pure=False) for item in items]
         try:
-            with tqdm(total=len(futures), desc=desc, unit="job", disable=not progress, leave=False) as bar:
+            with progress_bar(None, progress, total=len(futures), desc=desc, unit="job", leave=False) as bar:
                 for _ in as_completed(futures, loop=self.client.loop):
                     bar.update(1)
             return self.client.gather(futures)

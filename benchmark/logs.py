@@ -11,17 +11,74 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator
+
+from tqdm import tqdm
 
 log = logging.getLogger("benchmark")
+LOG_EVERY_S = 30.0  # off a terminal, a long transfer says how far it got this often
+
+
+class BarAwareHandler(logging.StreamHandler):
+    """Writes each record through :func:`tqdm.write`: a progress bar on the same terminal is cleared first and
+    redrawn after, so a log line never lands on the end of a bar's line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+        except Exception:  # noqa: BLE001 -- logging's own contract: report, never raise
+            self.handleError(record)
+
+
+def on_terminal() -> bool:
+    """Is stderr a terminal? Progress bars are drawn only there: a saved log gets no carriage-return frames."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+def progress_bar(iterable: Iterable[Any] | None = None, enabled: bool = True, **options: Any) -> tqdm:
+    """A tqdm bar on stderr, shown only on a terminal (and when ``enabled``); elsewhere a silent pass-through."""
+    shown = enabled and on_terminal()
+    if shown and _columns() == 0:  # a pty nobody sized (script, some CI runners): tqdm would draw nothing
+        options.setdefault("ncols", 80)
+        options.setdefault("nrows", 24)
+    else:
+        options.setdefault("dynamic_ncols", True)
+    return tqdm(iterable, file=sys.stderr, disable=not shown, **options)
+
+
+def _columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+class Throttled:
+    """Off a terminal, where no bar is drawn: at most one progress log line every ``every`` seconds."""
+
+    def __init__(self, every: float = LOG_EVERY_S):
+        self.every = every
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.every:
+            return False
+        self._last = now
+        return True
 
 
 def setup(verbose: bool = False) -> None:
     if not log.handlers:
-        handler = logging.StreamHandler()
+        handler = BarAwareHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         log.addHandler(handler)
     log.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -3,8 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-# The tests also cover the optional dataperf_2022 protocol, so they need its extra (torch, CPU build).
-.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements-dataperf2022.txt
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+# The tests also cover the optional dataperf_2022 protocol, so they need its extra: torch, CPU build, from
+# PyTorch's CPU index (the +cpu pin makes a machine without it stop rather than pull the CUDA build).
+# Everything else is installed by now, so only torch and its dependencies are looked up there.
+# TORCH_INDEX_URL= (empty) leaves the index out, for a machine whose pip finds the +cpu wheel elsewhere.
+TORCH_INDEX_URL="${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}"
+.venv/bin/pip install -q --disable-pip-version-check --retries 1 \
+  ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -r requirements-dataperf2022.txt
 if [ ! -x .venv-mlcube/bin/mlcube ]; then
   # mlcube 0.0.9 pins omegaconf 2.1.0, whose metadata pip>=24.1 rejects: own venv, older pip.
   python3 -m venv .venv-mlcube

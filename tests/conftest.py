@@ -122,3 +122,22 @@ class SelectionData:
 @pytest.fixture
 def selection_data(tmp_path: Path) -> SelectionData:
     return SelectionData(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> dict:
+    """``python -m benchmark demo`` once, as a user runs it with its output saved to files (not a terminal):
+    {"workspace", "stdout", "stderr"} (the texts), shared by the tests that read what a person sees."""
+    import os
+    import subprocess
+
+    ws = tmp_path_factory.mktemp("demo-run") / "workspace"
+    ws.mkdir()
+    shutil.copy(ROOT / "workspace" / "parameters.yaml", ws / "parameters.yaml")
+    out, err = ws.parent / "stdout.txt", ws.parent / "stderr.txt"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        done = subprocess.run([sys.executable, "-m", "benchmark", "--workspace", str(ws), "demo"], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=stdout, stderr=stderr,
+                              stdin=subprocess.DEVNULL, timeout=900)
+    assert done.returncode == 0, err.read_text(errors="replace")[-3000:]
+    return {"workspace": ws, "stdout": out.read_text(encoding="utf-8"), "stderr": err.read_text(encoding="utf-8")}

@@ -188,7 +188,10 @@ BAD_ORDERS = {
     "word": ("3\nfour\n", "aa11_bad.txt:2: 'four' is not a non-negative integer index"),
     "negative": ("3\n-1\n", "aa11_bad.txt:2: '-1' is not a non-negative integer index"),
     "float": ("1.0\n", "aa11_bad.txt:1: '1.0' is not a non-negative integer index"),
-    "too_large": ("3\n40\n", "aa11_bad.txt:2: index 40 is out of range: the training set has 40 rows"),
+    "too_large": ("3\n41\n", "aa11_bad.txt:2: index 41 is out of range: the training set has 40 rows, indexed "
+                            "0..39"),
+    "one_based": ("1\n40\n", "aa11_bad.txt:2: index 40 is out of range: the training set has 40 rows, indexed "
+                            "0..39; indices start at 0, so a 1-based order must subtract 1 from each"),
     "repeated": ("3\n5\n\n 3 \n", "aa11_bad.txt:4: index 3 repeats line 1"),
     "empty": ("", "aa11_bad.txt: file is empty"),
     "blank_only": ("\n  \n", "aa11_bad.txt: file is empty"),

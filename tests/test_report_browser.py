@@ -133,7 +133,24 @@ PAGE_FACTS = """JSON.stringify({
   images: [...document.images].map(i => ({alt: i.alt, complete: i.complete, width: i.naturalWidth,
                                           shown: i.getBoundingClientRect().width})),
   overflowX: document.documentElement.scrollWidth > window.innerWidth,
-  height: document.documentElement.scrollHeight
+  height: document.documentElement.scrollHeight,
+  scrollers: [...document.querySelectorAll('.scroll')].map(d => ({
+      table: d.querySelector('table').id, scroll: d.scrollWidth, client: d.clientWidth})),
+  emptyColumns: [...document.querySelectorAll('table')].flatMap(t => {
+      const columns = {};
+      for (const row of t.tBodies[0].rows) {
+        let at = 0;
+        for (const cell of row.cells) {
+          if (cell.colSpan === 1 && getComputedStyle(cell).display !== 'none')
+            (columns[at] ??= []).push(cell.textContent.trim());
+          at += cell.colSpan;
+        }
+      }
+      return Object.entries(columns).filter(([, texts]) => texts.every(x => x === '—' || x === ''))
+          .map(([k]) => t.id + ': ' + t.tHead.rows[0].cells[k].textContent);
+  }),
+  minorShown: [...document.querySelectorAll('.minor')].filter(c => getComputedStyle(c).display !== 'none').length,
+  minor: document.querySelectorAll('.minor').length
 })"""
 
 
@@ -218,3 +235,34 @@ def test_only_invalid_report_renders_its_errors(tmp_path, chromium):
     n_errors = len(TEN) * len(TASKS) + sum(len(s["errors"]) for s in results["submissions"].values())
     assert facts["tables"]["errors"]["rows"] == n_errors
     assert facts["images"] == []
+
+
+SHOTS_ENV = "REPORT_SCREENSHOTS"  # a folder: the demo report's screenshots are copied there to look at
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_demo_report_at_desktop_and_phone_widths(demo_run, tmp_path, chromium, width):
+    """The demo report as a person opens it: every table fits (neither the page nor a table's own box scrolls
+    sideways), at 1,400 px with every column, at 390 px with the minor columns folded away; every figure
+    loaded and shown; no column that is empty in every row."""
+    report = demo_run["workspace"] / "plots" / "report.html"
+    facts, screenshot, events = open_report(chromium, report, tmp_path, width=width)
+    shot = tmp_path / f"report-{width}.png"
+    shot.write_bytes(screenshot)
+    if os.environ.get(SHOTS_ENV):
+        shutil.copy(shot, Path(os.environ[SHOTS_ENV]) / shot.name)
+    assert problems(events, report) == []
+    assert not facts["overflowX"]
+    assert len(facts["images"]) == len(list(report.parent.glob("*.png")))  # every figure plot wrote
+    for image in facts["images"]:
+        assert image["complete"] and image["width"] > 300 and 0 < image["shown"] <= width, image
+    assert facts["emptyColumns"] == []
+    assert facts["minor"] > 10
+    too_wide = [s for s in facts["scrollers"] if s["scroll"] > s["client"]
+                and (width >= 1400 or not s["table"].startswith("analysis-"))]
+    # every table fits its column: nothing to scroll sideways (at 390 px the analysis section's tables,
+    # which have no minor columns yet, still scroll inside their own box; the page itself never does)
+    assert too_wide == [], too_wide
+    assert facts["minorShown"] == (facts["minor"] if width >= 1400 else 0)
+    pixels = np.asarray(Image.open(io.BytesIO(screenshot)).convert("RGB"))
+    assert pixels.shape[1] == width and pixels.shape[0] == facts["height"]

@@ -303,7 +303,10 @@ def read_ordering_lines(path: Path, n_train: int, root: Path | None = None,
                              path, line_no)
         index = int(token)
         if index >= n_train:
-            raise InputError(f"index {index} is out of range: the training set has {n_train} rows", path, line_no)
+            hint = ("; indices start at 0, so a 1-based order must subtract 1 from each" if index == n_train
+                    else "")
+            raise InputError(f"index {index} is out of range: the training set has {n_train} rows, indexed "
+                             f"0..{n_train - 1}{hint}", path, line_no)
         if index in first_line:
             if not repeats_allowed:
                 raise InputError(f"index {index} repeats line {first_line[index]}", path, line_no)

@@ -54,7 +54,7 @@ def debugging_analysis(dbg: Results, figures: dict[str, Figure], colours: dict[s
         out.append(figure_html(figures["analysis_debugging_precision_recall.png"]))
         shares = ", ".join(f"{e(d)} {dbg.data_ids[d]['n_mislabeled'] / dbg.data_ids[d]['n_train']:.2f}" for d in ids)
         out.append(_paragraph(
-            f"How to read it: a curve high on the left finds mislabeled rows with few false alarms. "
+            "How to read it: a curve high on the left finds mislabeled rows with few false alarms. "
             + (f"{e(best_ap)} ranks them best (mean average precision {ap[best_ap]:.3f}). " if best_ap else "")
             + f"A random order keeps a precision equal to the share of mislabeled rows ({shares}); a method near "
               "that line ranks no better than chance."))

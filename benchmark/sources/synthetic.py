@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..formats.atomic import atomic_write_text
 from ..formats.parameters import Parameters
 from ..formats.submissions import write_ordering, write_training_set
+from ..logs import progress_bar
 from ..workspace.layout import DEBUGGING, SELECTION
 from . import layout
 
@@ -95,7 +95,7 @@ def build_synthetic(params: Parameters, data_root: Path, submission_root: Path |
     pool_dir.mkdir(parents=True, exist_ok=True)
     starts = range(0, s.pool_rows, s.rows_per_part)
     example_rows: tuple[list[str], np.ndarray] | None = None
-    for part, start in enumerate(tqdm(starts, desc="synthetic pool", unit="part")):
+    for part, start in enumerate(progress_bar(starts, desc="synthetic pool", unit="part")):
         rows = min(s.rows_per_part, s.pool_rows - start)
         rng = np.random.default_rng([s.seed, 1, part])
         member = rng.random((rows, len(tasks))) < s.positive_rate

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Callable
 
 import requests
 import urllib3.exceptions
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
-from ..logs import log
+from ..logs import Throttled, log, on_terminal, progress_bar
 
 CHUNK = 1 << 20
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
@@ -145,6 +144,7 @@ def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str
                 raise TransferError(f"not enough disk space in {part.parent}: need {total - offset} bytes "
                                     f"({human(total - offset)}), {free} free")
         size = offset
+        throttle = None if on_terminal() else Throttled()
         with open(part, mode) as out, _progress(label, total, offset) as bar:
             # read1: whatever has arrived (each wait bounded by the read timeout), so the
             # deadline is checked at least once per timeout even when bytes trickle in
@@ -155,16 +155,18 @@ def _attempt(open_response: Opener, part: Path, validator_file: Path, label: str
                 digest.update(chunk)
                 size += len(chunk)
                 bar.update(len(chunk))
+                if throttle is not None and throttle.due():
+                    log.info("%s: %s%s received", label, human(size),
+                             f" of {human(total)}" if total is not None else "")
         if total is not None and size != total:
             raise _Retry(f"connection closed after {size} of {total} bytes")
         return size, digest.hexdigest(), offset
 
 
 def _progress(label: str, total: int | None, initial: int) -> tqdm:
-    interactive = sys.stderr.isatty()
-    return tqdm(total=total, initial=initial, desc=label, unit="B", unit_scale=True, unit_divisor=1024,
-                file=sys.stderr, leave=True, dynamic_ncols=True,
-                mininterval=0.5 if interactive else 30.0)  # logs get a line every 30 s, not a flood
+    """The bar on a terminal; off one the transfer loop logs a line every 30 s instead."""
+    return progress_bar(None, total=total, initial=initial, desc=label, unit="B", unit_scale=True,
+                        unit_divisor=1024, leave=True, mininterval=0.5)
 
 
 def _content_range(value: str) -> tuple[int, int, int] | None:

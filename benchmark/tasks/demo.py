@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..formats.results import PROTOCOL_LABELS, ranked, read_results, references, results_path
-from ..workspace.layout import DEBUGGING, SELECTION
+from ..workspace.layout import DEBUGGING, SELECTION, random_entries
 
 DEMO_TASKS = ("download", "select_baselines", "debug_baselines", "evaluate_selection", "evaluate_debugging", "plot")
 
@@ -21,6 +21,9 @@ def run(parameters_file: str, output_path: str) -> int:
         kwargs["parameters_file"] = parameters_file
         status = max(status, task.call(kwargs))
     print(summary_table(workspace / "results"))
+    report = workspace / next(p.default for p in TASKS["plot"].params if p.name == "output_path") / "report.html"
+    if report.is_file():
+        print(f"\nReport (figures and every table): {report}")
     return status
 
 
@@ -55,6 +58,10 @@ def summary_table(results_root: Path) -> str:
                 cells = [_part_cell(s.parts.get(p), metric.part_key) for p in parts]
                 interval = [_interval(s.metric_ci95)] if results.has_intervals else []
                 lines.append(_row(["ref", s.name, *cells, _num(s.metric), *interval]))
+        randoms = random_entries(kind, [s.name for _, s in ranked(results)])
+        if len(randoms) > 1:
+            lines.append(f"{len(randoms)} random entries, each ranked like any submission:")
+            lines += [f"  {name}: {what}" for name, what in randoms.items()]
     return "\n".join(lines)
 
 

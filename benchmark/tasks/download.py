@@ -28,5 +28,7 @@ def run(parameters_file: str, output_path: str, submission_path: str | None = No
         written = fetch_resources(params, data_root)
         if submission_root is not None and params.download.write_examples:
             write_examples(params, data_root, submission_root, {r.destination for r in params.download.http.resources})
-    log.info("download (%s): %d resource(s) in %s", source, len(written), shown(data_root))
+    examples = submission_root is not None and (source != "http" or params.download.write_examples)
+    log.info("download (%s): wrote %d resource(s) under %s%s", source, len(written), shown(data_root),
+             f" and the example submissions under {shown(submission_root)}" if examples else "")
     return EXIT_OK

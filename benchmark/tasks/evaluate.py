@@ -62,9 +62,14 @@ def run(predictions: str, labels: str, parameters_file: str, output_path: str,
                                                     params.debugging.protocol if kind == DEBUGGING else None))
         log.info("wrote %s", shown(metrics_file))
         return EXIT_INVALID_SUBMISSION if strict() else EXIT_OK
+    written = []
     if local_outputs_path is not None:
-        for path in write_results(Path(local_outputs_path), results, curves):
+        written = write_results(Path(local_outputs_path), results, curves)
+        for path in written:
             log.info("wrote %s", shown(path))
     write_metrics(metrics_file, flat_metrics(results))  # last: it is what the platform reads
     log.info("wrote %s", shown(metrics_file))
-    return report(results)
+    status = report(results)
+    log.info("evaluate: wrote %s%s", shown(metrics_file),
+             f" and {', '.join(p.name for p in written)} under {shown(local_outputs_path)}" if written else "")
+    return status

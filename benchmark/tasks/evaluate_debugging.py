@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..errors import InputError
 from ..execution import Backend, backend_for
@@ -23,7 +22,7 @@ from ..formats.results import (DATAPERF_2022, DEBUGGING_FORMAT, Curves, DataIdSu
                                submission_result, with_intervals, write_results)
 from ..formats.submissions import (Found, Ordering, find_debugging_submissions, find_one_debugging_submission,
                                    ignored_files)
-from ..logs import log, shown
+from ..logs import log, progress_bar, shown
 from ..scoring import bootstrap
 from ..scoring.analysis.ordering import oracle_order
 from ..scoring.analysis.reference import EXACT_STATES, random_reference, seeded
@@ -41,9 +40,12 @@ def run(data_path: str, submission_path: str, parameters_file: str, output_path:
     params = load_parameters(parameters_file)
     check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results, curves = evaluate(params, Path(data_path), Path(submission_path), progress=True)
-    for path in write_results(Path(output_path), results, curves):
+    written = write_results(Path(output_path), results, curves)
+    for path in written:
         log.info("wrote %s", shown(path))
-    return report(results)
+    status = report(results)
+    log.info("evaluate_debugging: wrote %s under %s", ", ".join(p.name for p in written), shown(output_path))
+    return status
 
 
 # --------------------------------------------------------------------------- gather
@@ -102,7 +104,7 @@ def score(params: Parameters, inputs: DebuggingInputs, progress: bool = False) -
     backend = backend_for(params.execution)
     certified: list[str] = []    # logged once the progress bars are done
     try:
-        for data_id, data in tqdm(inputs.datasets.items(), desc="data_ids", unit="data_id", disable=not progress):
+        for data_id, data in progress_bar(inputs.datasets.items(), progress, desc="data_ids", unit="data_id"):
             orders: dict[str, Ordering] = {}
             for sub in inputs.found.submissions:
                 item = sub.orderings[data_id]

@@ -30,18 +30,21 @@ from ..scoring.analysis.summary import selection_task
 from ..scoring.classifier import describe
 from ..scoring.selection import SelectionMetrics, metrics_of_predictions, predict_test_set
 from ..workspace.layout import SELECTION, is_reference
+from . import report
 
 DATAPERF_2022 = "dataperf_2022"  # selection.protocol: the original evaluator's inner join
-from . import report
 
 
 def run(data_path: str, submission_path: str, parameters_file: str, output_path: str) -> int:
     params = load_parameters(parameters_file)
     check_output_folder(Path(output_path), Path(submission_path))  # before any work
     results = evaluate(params, Path(data_path), Path(submission_path))
-    for path in write_results(Path(output_path), results):
+    written = write_results(Path(output_path), results)
+    for path in written:
         log.info("wrote %s", shown(path))
-    return report(results)
+    status = report(results)
+    log.info("evaluate_selection: wrote %s under %s", ", ".join(p.name for p in written), shown(output_path))
+    return status
 
 
 # --------------------------------------------------------------------------- gather

@@ -18,8 +18,12 @@ def run(results_path: str, submission_path: str, parameters_file: str, output_pa
     if out.exists() and not out.is_dir():
         raise InputError("output path is not a folder", out)
 
-    from ..plotting import render_all  # matplotlib loads only when plotting
+    from ..plotting import REPORT_FILE, render_all  # matplotlib loads only when plotting
 
-    for path in render_all(results_root, Path(submission_path), out, params):
+    written = render_all(results_root, Path(submission_path), out, params)
+    for path in written:
         log.info("wrote %s", shown(path))
+    figures = sum(1 for p in written if p.suffix == ".png")
+    log.info("plot: wrote %d figure(s) and %s under %s; open %s", figures, REPORT_FILE, shown(out),
+             out / REPORT_FILE)
     return EXIT_OK

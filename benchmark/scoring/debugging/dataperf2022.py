@@ -31,10 +31,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ...errors import InputError
 from ...execution import Backend
+from ...logs import progress_bar
 from .states import DebuggingScore, label_states, mislabeled_in_first_m, missing_states, state_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,7 +49,8 @@ LEARNING_RATE = 0.01
 WEIGHT_DECAY = 0.9
 TARGET_RATIO = 0.95
 THRESHOLDS = np.arange(0.1, 1, 0.05)  # the candidates, in the order they are tried
-INSTALL_HINT = "pip install -r requirements-dataperf2022.txt"
+INSTALL_HINT = ("pip install -r requirements-dataperf2022.txt --extra-index-url https://download.pytorch.org/whl/cpu"
+                " (the pinned CPU build, which PyPI does not have)")
 
 
 def settings() -> dict[str, Any]:
@@ -66,7 +67,7 @@ def import_torch() -> Any:
         import torch
     except ImportError:
         raise InputError(f"debugging.protocol {PROTOCOL} needs torch, which is not installed: "
-                         f"{INSTALL_HINT} (the CPU build is enough)") from None
+                         f"{INSTALL_HINT}") from None
     return torch
 
 
@@ -270,7 +271,7 @@ class Dataperf2022Evaluator:
         desc = f"dataperf_2022 fits {self.label}".strip()
         if self.backend is None or self.backend.workers == 1:
             with one_torch_thread(self.classifier.torch):
-                for key in tqdm(keys, desc=desc, unit="fit", disable=not self.progress):
+                for key in progress_bar(keys, self.progress, desc=desc, unit="fit"):
                     self._accuracy[key] = self.classifier.accuracy(todo[key])
             return
         chunks = [c for c in np.array_split(np.arange(len(keys)), min(len(keys), 4 * self.backend.workers)) if len(c)]
