@@ -25,9 +25,10 @@ def pins(path: Path) -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if not line or line.startswith("-"):
             continue
+        line = line.split(";", 1)[0].strip()  # an environment marker (torch's CPU build off macOS)
         name, sep, version = line.partition("==")
         assert sep and version, f"{path.name}: {line!r} is not pinned with =="
-        found[name.strip().lower()] = version.strip()
+        found[name.strip().lower()] = version.strip().split("+", 1)[0]  # 2.13.0+cpu is a build of 2.13.0
     return found
 
 
