@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -94,7 +95,9 @@ def _unless_given(param: Param) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = HintingParser(prog="python -m benchmark", description=__doc__.split("\n\n")[0])
+    # the installed console script and `python -m benchmark` are the same command line
+    prog = "dataperf-vision" if Path(sys.argv[0]).name == "dataperf-vision" else "python -m benchmark"
+    parser = HintingParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--workspace", default="workspace", help="base of the default paths (default: %(default)s)")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="task", required=True, metavar="task")

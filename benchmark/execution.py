@@ -85,7 +85,11 @@ class DaskBackend:
     """
 
     def __init__(self, address: str, retries: int = 3, timeout_s: float = 30.0):
-        from distributed import Client
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("execution.scheduler is set, but dask.distributed is not installed "
+                             "(pip install 'dataperf-vision[dask]', or -r requirements.txt)") from None
 
         self.address = address
         self.retries = retries

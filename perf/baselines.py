@@ -3,7 +3,8 @@
     .venv/bin/python perf/baselines.py [--workdir DIR] [--pool-rows N] [--data-ids N] [--random-seeds N]
 
 For each source it downloads the data into a fresh workspace, runs the baselines
-(timed here at full precision; the time files hold the rounded-up values), scores
+through the harness, as select_baselines and debug_baselines do (each call timed at full precision;
+the time files hold the rounded-up values), scores
 them with the harness's own evaluation, and prints Markdown tables. Debugging
 "random (expected)" is the mean score of ``--random-seeds`` seeded permutations,
 the fair reference for a single random draw.
@@ -30,12 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmark.formats.parameters import load_parameters  # noqa: E402
-from benchmark.formats.resources import CandidatePool  # noqa: E402
 from benchmark.formats.results import to_document  # noqa: E402
-from benchmark.formats.submissions import write_ordering, write_training_set  # noqa: E402
+from benchmark.formats.submissions import write_ordering  # noqa: E402
 from benchmark.logs import setup  # noqa: E402
 from benchmark.methods import debugging as dbg  # noqa: E402
-from benchmark.methods import selection as sel  # noqa: E402
+from benchmark.methods import harness, registry  # noqa: E402
 from benchmark.tasks import TASKS  # noqa: E402
 from benchmark.tasks.evaluate_debugging import evaluate as evaluate_debugging  # noqa: E402
 from benchmark.tasks.evaluate_selection import evaluate as evaluate_selection  # noqa: E402
@@ -74,21 +74,18 @@ def prepare(workspace: Path, source: str, args: argparse.Namespace) -> Path:
 
 
 def run_selection(workspace: Path, params_file: Path) -> tuple[dict, dict]:
+    """The built-ins through the harness, as select_baselines runs them."""
     params = load_parameters(params_file)
     data, out = workspace / "data", workspace / "submissions" / "selection"
     start = time.perf_counter()
-    examples = sel.read_task_examples(params, data)
-    rows, sample_ids, sample_X = sel.gather(CandidatePool(data / "selection" / params.selection.pool), examples)
-    seconds = {"pool passes (shared)": time.perf_counter() - start}
+    summary = harness.run_selection_methods(params, data, out, list(registry.BUILT_IN["selection"]))
+    seconds = {"whole run": time.perf_counter() - start}
+    seconds.update({method: sum(parts.values()) for method, parts in summary.seconds.items()})
     notes = {}
-    for method, build in sel.builders(params, rows, sample_ids, sample_X):
-        start = time.perf_counter()
-        for task, task_rows in rows.items():
-            sub = sel.cap(build(task_rows, sample_ids, sample_X), params.selection.max_train_size)
-            order = np.argsort(sub.ids.astype(str), kind="stable")
-            write_training_set(out / method, task, sub.ids[order], sub.labels[order])
-            notes.setdefault(method, []).append(f"{task}: {len(sub.ids)} rows, {int(sub.labels.sum())} positive")
-        seconds[method] = time.perf_counter() - start
+    for method in summary.seconds:
+        for task in sorted(summary.seconds[method]):
+            labels = pd.read_csv(out / method / f"{task}.csv")["Confidence"]
+            notes.setdefault(method, []).append(f"{task}: {len(labels)} rows, {int(labels.sum())} positive")
     results = to_document(evaluate_selection(params, data, out))
     return results, {"seconds": seconds, "notes": notes}
 
@@ -96,12 +93,10 @@ def run_selection(workspace: Path, params_file: Path) -> tuple[dict, dict]:
 def run_debugging(workspace: Path, params_file: Path, random_seeds: int) -> tuple[dict, dict]:
     params = load_parameters(params_file)
     data, out = workspace / "data", workspace / "submissions" / "debugging"
-    seconds: dict[str, list[float]] = {}
+    summary = harness.run_debugging_methods(params, data, out, list(registry.BUILT_IN["debugging"]))
+    seconds: dict[str, list[float]] = {method: list(parts.values()) for method, parts in summary.seconds.items()}
     for data_id, participant in dbg.load_participant_data(params, data).items():
         n = len(participant.train.y)
-        for result in dbg.orderings(participant, params.debugging.classifier, budgets=params.debugging.baselines):
-            write_ordering(out, data_id, result.method, result.order, result.seconds)
-            seconds.setdefault(result.method, []).append(result.seconds)
         for r in range(random_seeds):
             order = np.random.default_rng([1000 + r, n]).permutation(n)
             write_ordering(out, data_id, f"zrandomref{r}", order, 0.0)
@@ -136,8 +131,9 @@ def report(source: str, sel_results: dict, sel_extra: dict, dbg_results: dict, d
         rows.append([name, *cells, "invalid" if s["mean_f1"] is None else f"{s['mean_f1']:.3f}",
                      f"{np.mean(ap):.3f}" if ap else "", f"{np.mean(positives):.2f}" if positives else "",
                      "" if secs is None else f"{secs:.2f}"])
-    out += ["Selection: F1 per task (higher is better); seconds for all tasks, after the shared pool passes "
-            f"({sel_extra['seconds']['pool passes (shared)']:.2f} s)", "",
+    out += ["Selection: F1 per task (higher is better); seconds: each method's calls for all tasks, measured "
+            f"by the harness (the whole run, shared pool passes included: {sel_extra['seconds']['whole run']:.2f} s)",
+            "",
             table(["submission", *tasks, "mean F1", "mean AP", "positive share", "seconds"], rows), "",
             "F1 of predicting every test row positive: "
             + ", ".join(f"{t} {2 * p / (1 + p):.3f}" for t, p in

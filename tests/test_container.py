@@ -370,6 +370,45 @@ def test_the_docs_name_the_python_ci_builds_on(podman: Podman) -> None:
         assert f"**Debian bookworm's {version}**" in section, version
 
 
+def test_methods_from_a_file_and_an_installed_package_run_in_the_container(podman: Podman, cube: CubeRun,
+                                                                          tmp_path: Path) -> None:
+    """docs/methods.md's example file and a package installed into methods/ (a .dist-info with entry
+    points, as `pip install --target` leaves it) run through `mlcube run --task=select,debug` with the
+    methods folder mounted read-only, and are scored beside the baselines."""
+    require_ok(cube)
+    from test_methods import write_entry_point_package
+
+    ws = new_workspace(tmp_path / "workspace")
+    shutil.copytree(cube.workspace / "data", ws / "data", dirs_exist_ok=True)
+    raw = yaml.safe_load((ROOT / "examples" / "my_method" / "parameters.yaml").read_text())
+    raw["selection"]["methods"] += ["ep_select"]
+    raw["debugging"]["methods"] += ["ep_debug"]
+    (ws / "parameters.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    shutil.copy(ROOT / "examples" / "my_method" / "my_method.py", ws / "methods")
+    write_entry_point_package(ws / "methods")
+    chown_tree(ws)
+    proc = mlcube_run(podman, ws, ["select", "debug", "evaluate_selection", "evaluate_debugging"], "--network=none")
+    check_ok(proc, "mlcube run --task=select,debug,evaluate_selection,evaluate_debugging")
+    assert [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")] == [], tail(proc)
+    runs = [line for line in proc.stdout.splitlines() if "Command=" in line and " run " in line]
+    for line in runs[:2]:  # select and debug: the methods folder is an input, mounted read-only
+        mount = re.search(r"--methods_path=(/mlcube_io\d+)", line).group(1)
+        assert re.search(rf"--volume \S+?:{mount}:ro\b", line), line
+    selection = yaml.safe_load((ws / "results" / "selection" / "results.yaml").read_text())["submissions"]
+    debugging = yaml.safe_load((ws / "results" / "debugging" / "results.yaml").read_text())["submissions"]
+    for name in ("closest_to_examples", "ep_select", "baseline_propagation"):
+        assert selection[name]["valid"], name
+    for name in ("label_disagreement", "ep_debug", "baseline_knn_shapley"):
+        assert debugging[name]["valid"], name
+    # the same orders as the local CLI writes (the methods are deterministic; times are measured)
+    local = local_cli("debug", f"--data_path={ws / 'data'}", f"--parameters_file={ws / 'parameters.yaml'}",
+                      f"--methods_path={ws / 'methods'}", f"--submission_path={tmp_path / 'local'}")
+    assert local.returncode == 0, local.stderr[-3000:]
+    for path in (tmp_path / "local").iterdir():
+        if not path.name.startswith("time_"):
+            assert path.read_bytes() == (ws / "submissions" / "debugging" / path.name).read_bytes(), path.name
+
+
 # --------------------------------------------------------------------------- MedPerf's door: container_config.yaml
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -36,7 +36,9 @@ class Range:
     low_open: bool = False
     high_open: bool = False
 
-    def __contains__(self, value: float) -> bool:
+    def __contains__(self, value: float | None) -> bool:
+        if value is None:  # an optional number left unset (e.g. method_timeout_s: no limit) is always allowed
+            return True
         above = value > self.low if self.low_open else value >= self.low
         below = value < self.high if self.high_open else value <= self.high
         return above and below
@@ -201,6 +203,10 @@ class SelectionParams:
     # original evaluator's inner join (repeats kept, unknown ImageIDs dropped), each such row in results.yaml
     protocol: Literal[SELECTION_PROTOCOLS] = SELECTION_PROTOCOLS[0]
     submissions: dict[str, SubmissionFiles] = field(default_factory=dict)  # submission name -> its files
+    # the select task: methods to run (built-in names, installed entry points, "module:function" or
+    # "file.py:function" in the methods folder); None = the built-in baselines, as select_baselines runs
+    methods: list[str] | None = None
+    method_timeout_s: float | None = bounded(None, 0, SECONDS_LIMIT, low_open=True)  # wall-clock limit of one method call (one task); None = no limit
 
 
 @dataclass(frozen=True)
@@ -240,6 +246,8 @@ class DebuggingParams:
     classifier: dict[str, Any] = field(default_factory=lambda: dict(DEBUGGING_SETTINGS))  # corrected protocol only
     protocol: Literal[PROTOCOLS] = PROTOCOLS[0]  # corrected | dataperf_2022 (the original's evaluator, needs torch)
     baselines: DebuggingBaselineBudgets = field(default_factory=DebuggingBaselineBudgets)
+    methods: list[str] | None = None  # the debug task's methods, as selection.methods
+    method_timeout_s: float | None = bounded(None, 0, SECONDS_LIMIT, low_open=True)  # wall-clock limit of one method call (one data_id); None = no limit
 
 
 @dataclass(frozen=True)

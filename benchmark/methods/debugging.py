@@ -26,25 +26,23 @@ labels and the labelled validation set. Test sets and ground truth are never rea
 
 All randomness is seeded from (SEED, data_id), and numerical work runs on one
 BLAS thread, so orders are identical on every run; the time files (measured
-seconds, see :mod:`.timing`) are the only output that varies.
+seconds of each method's call, see :mod:`.timing`) are the only output that varies.
+Each baseline is a method on the API (:mod:`.api`); the harness (:mod:`.harness`) runs them.
 """
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from ..formats.discovery import resolve_debugging
-from ..formats.parameters import DebuggingBaselineBudgets, Parameters
+from ..formats.parameters import Parameters
 from ..formats.resources import LabeledEmbeddings, read_debugging_split
-from ..formats.submissions import write_ordering
-from ..logs import log
 from ..workspace.layout import DEBUGGING
 from . import confident_learning, data_oob, influence, knn_shapley, label_noise, semivalues, tmc_shapley
-from .timing import Stopwatch, reported_seconds
+from .api import DebuggingProblem, NotApplicable
 
 SEED = 0
 PREFIX = "baseline_"
@@ -64,13 +62,6 @@ class ParticipantData:
     val: LabeledEmbeddings | None
 
 
-@dataclass(frozen=True)
-class Ordering:
-    method: str
-    order: np.ndarray
-    seconds: float  # measured, not rounded
-
-
 def data_seed(data_id: str) -> list[int]:
     return [SEED, zlib.crc32(data_id.encode("utf-8"))]
 
@@ -86,86 +77,71 @@ def load_participant_data(params: Parameters, data_root: Path) -> dict[str, Part
     return loaded
 
 
-def orderings(data: ParticipantData, classifier: Mapping[str, Any] | None = None,
-              knn_k: int = knn_shapley.DEFAULT_K,
-              budgets: DebuggingBaselineBudgets = DebuggingBaselineBudgets()) -> list[Ordering]:
-    """Every baseline's order for one data_id, each with the seconds it took to compute."""
-    X, y = data.train.X, data.train.y
-    seed = data_seed(data.data_id)
-    results = []
-
-    watch = Stopwatch()
-    with watch.running():
-        order = np.random.default_rng(seed).permutation(len(y))
-    results.append(Ordering(RANDOM, order, watch.seconds))
-
-    if data.val is None:
-        log.warning("%s: no validation set, so no KNN-Shapley order", data.data_id)
-    else:
-        watch = Stopwatch()
-        with watch.running():
-            order = knn_shapley.knn_shapley_order(X, y, data.val.X, data.val.y, knn_k)
-        results.append(Ordering(KNN_SHAPLEY, order, watch.seconds))
-
-    shared = Stopwatch()  # the cross-validated probabilities are charged to both methods that use them
-    with shared.running():
-        probabilities = label_noise.cross_validated_probabilities(
-            X, y, seed=seed[1] % 2**31, classifier=classifier,
-            val_X=None if data.val is None else data.val.X, val_y=None if data.val is None else data.val.y)
-    for method, rank in ((CONFIDENT_LEARNING, confident_learning.confident_learning_order),
-                         (LOSS, label_noise.loss_order)):
-        watch = Stopwatch()
-        with watch.running():
-            order = rank(y, probabilities)
-        results.append(Ordering(method, order, shared.seconds + watch.seconds))
-
-    if data.val is None:
-        log.warning("%s: no validation set, so no TMC-Shapley order", data.data_id)
-    else:
-        watch = Stopwatch()
-        with watch.running():
-            order = tmc_shapley.tmc_shapley_order(X, y, data.val.X, data.val.y, budgets.tmc_permutations,
-                                                  budgets.tmc_tolerance, seed, classifier)
-        results.append(Ordering(TMC_SHAPLEY, order, watch.seconds))
-
-    watch = Stopwatch()
-    with watch.running():
-        order = data_oob.data_oob_order(X, y, budgets.oob_bags, seed, classifier)
-    results.append(Ordering(DATA_OOB, order, watch.seconds))
-
-    if data.val is None:
-        log.warning("%s: no validation set, so no Data Banzhaf, Beta-Shapley or influence order", data.data_id)
-        return results
-    val_X, val_y = data.val.X, data.val.y
-    for method, rank in (
-            (DATA_BANZHAF, lambda rng: semivalues.data_banzhaf_order(
-                X, y, val_X, val_y, rng, budgets.banzhaf_samples, classifier)),
-            (BETA_SHAPLEY, lambda rng: semivalues.beta_shapley_order(
-                X, y, val_X, val_y, rng, budgets.beta_permutations, budgets.beta_alpha, budgets.beta_beta,
-                budgets.beta_tail, classifier)),
-            (INFLUENCE, lambda rng: influence.influence_order(X, y, val_X, val_y, classifier))):
-        watch = Stopwatch()
-        with watch.running():
-            order = rank(np.random.default_rng(seed))
-        results.append(Ordering(method, order, watch.seconds))
-    return results
+# --------------------------------------------------------------------------- on the method API
+def random_method(problem: DebuggingProblem) -> np.ndarray:
+    """A seeded random permutation."""
+    return problem.rng.permutation(len(problem.train.y))
 
 
-def run_debugging_baselines(params: Parameters, data_root: Path, submission_root: Path,
-                            on_result: Callable[[str, Ordering], None] | None = None) -> list[Path]:
-    """Write ``<data_id>_<method>.txt`` and ``time_<data_id>_<method>.txt`` for every baseline."""
-    written = []
-    for data_id, data in load_participant_data(params, data_root).items():
-        for result in orderings(data, params.debugging.classifier, budgets=params.debugging.baselines):
-            _check_permutation(result.order, len(data.train.y), result.method)
-            written.append(write_ordering(submission_root, data_id, result.method, result.order,
-                                          reported_seconds(result.seconds)))
-            log.info("%s %s: %.3f s", data_id, result.method, result.seconds)
-            if on_result is not None:
-                on_result(data_id, result)
-    return written
+def knn_shapley_method(problem: DebuggingProblem) -> np.ndarray:
+    """KNN-Shapley values against the validation set, lowest first."""
+    train, val = problem.train, _validation(problem, "KNN-Shapley")
+    return knn_shapley.knn_shapley_order(train.X, train.y, val.X, val.y, knn_shapley.DEFAULT_K)
 
 
-def _check_permutation(order: np.ndarray, n: int, method: str) -> None:
-    if len(order) != n or not np.array_equal(np.sort(order), np.arange(n)):
-        raise AssertionError(f"{method} did not produce a permutation of the {n} training rows")
+def _probabilities(problem: DebuggingProblem) -> np.ndarray:
+    """Cross-validated probabilities; each method that ranks by them computes (and is timed for) them."""
+    train, val = problem.train, problem.val
+    return label_noise.cross_validated_probabilities(
+        train.X, train.y, seed=problem.seed[1] % 2**31, classifier=problem.parameters.debugging.classifier,
+        val_X=None if val is None else val.X, val_y=None if val is None else val.y)
+
+
+def confident_learning_method(problem: DebuggingProblem) -> np.ndarray:
+    """Confident learning as cleanlab defines it: flagged rows first, each group by adjusted self-confidence."""
+    return confident_learning.confident_learning_order(problem.train.y, _probabilities(problem))
+
+
+def loss_method(problem: DebuggingProblem) -> np.ndarray:
+    """Rows by descending log-loss of their given label."""
+    return label_noise.loss_order(problem.train.y, _probabilities(problem))
+
+
+def tmc_shapley_method(problem: DebuggingProblem) -> np.ndarray:
+    """Truncated Monte Carlo Shapley values for validation accuracy, lowest first."""
+    train, val, budgets = problem.train, _validation(problem, "TMC-Shapley"), problem.parameters.debugging.baselines
+    return tmc_shapley.tmc_shapley_order(train.X, train.y, val.X, val.y, budgets.tmc_permutations,
+                                         budgets.tmc_tolerance, problem.seed, problem.parameters.debugging.classifier)
+
+
+def data_oob_method(problem: DebuggingProblem) -> np.ndarray:
+    """Data-OOB values from bagged logistic regressions, lowest first."""
+    return data_oob.data_oob_order(problem.train.X, problem.train.y, problem.parameters.debugging.baselines.oob_bags,
+                                   problem.seed, problem.parameters.debugging.classifier)
+
+
+def data_banzhaf_method(problem: DebuggingProblem) -> np.ndarray:
+    """Data Banzhaf (maximum sample reuse) values of the validation accuracy, lowest first."""
+    train, val, b = problem.train, _validation(problem, "Data Banzhaf"), problem.parameters.debugging.baselines
+    return semivalues.data_banzhaf_order(train.X, train.y, val.X, val.y, np.random.default_rng(problem.seed),
+                                         b.banzhaf_samples, problem.parameters.debugging.classifier)
+
+
+def beta_shapley_method(problem: DebuggingProblem) -> np.ndarray:
+    """Beta-Shapley values of the validation accuracy, lowest first."""
+    train, val, b = problem.train, _validation(problem, "Beta-Shapley"), problem.parameters.debugging.baselines
+    return semivalues.beta_shapley_order(train.X, train.y, val.X, val.y, np.random.default_rng(problem.seed),
+                                         b.beta_permutations, b.beta_alpha, b.beta_beta, b.beta_tail,
+                                         problem.parameters.debugging.classifier)
+
+
+def influence_method(problem: DebuggingProblem) -> np.ndarray:
+    """Influence on the validation log-loss with the exact Hessian, most harmful first."""
+    train, val = problem.train, _validation(problem, "influence")
+    return influence.influence_order(train.X, train.y, val.X, val.y, problem.parameters.debugging.classifier)
+
+
+def _validation(problem: DebuggingProblem, what: str) -> LabeledEmbeddings:
+    if problem.val is None:
+        raise NotApplicable(f"no validation set, so no {what} order")
+    return problem.val

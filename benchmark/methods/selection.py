@@ -51,10 +51,10 @@ from ..errors import InputError, ResourceError
 from ..formats.discovery import DataTree, resolve_selection
 from ..formats.parameters import Parameters
 from ..formats.resources import CandidatePool, read_examples
-from ..formats.submissions import write_training_set
 from ..logs import log
 from ..workspace.layout import SELECTION
 from . import streaming
+from .api import SelectionProblem
 from .fpscv import fpscv_training_set
 from .propagation import propagation_baseline
 from .pseudo_labels import pseudo_label_training_set
@@ -193,7 +193,7 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
     return TrainingSet(sub.ids[keep], sub.labels[keep])
 
 
-# --------------------------------------------------------------------------- running
+# --------------------------------------------------------------------------- the builders
 Build = Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]
 
 
@@ -223,20 +223,24 @@ def _seeded(build: Callable[[TaskRows, np.random.Generator], TrainingSet], metho
     return run
 
 
+# --------------------------------------------------------------------------- on the method API
+def pool_rows(problem: SelectionProblem) -> tuple[dict[str, TaskRows], np.ndarray, np.ndarray]:
+    """The two streaming passes of :func:`gather`, made once per run for every task and built-in baseline."""
+    return problem.pool.shared("baselines.gather", lambda: gather(problem.pool.source, dict(problem.all_examples)))
 
-def run_selection_baselines(params: Parameters, data_root: Path, submission_root: Path) -> list[Path]:
-    """Write ``<submission_root>/<baseline>/<Task>.csv`` for every baseline and task."""
-    examples = read_task_examples(params, data_root)
-    pool = CandidatePool(data_root / SELECTION / DataTree.scan(data_root / SELECTION).locate(
-        params.selection.pool, "candidate pool", folder_ok=True))
-    rows, sample_ids, sample_X = gather(pool, examples)
-    limit, methods = params.selection.max_train_size, builders(params, rows, sample_ids, sample_X)
-    written = []
-    for task, task_rows in rows.items():
-        for method, build in methods:
-            sub = cap(build(task_rows, sample_ids, sample_X), limit)
-            ids, labels = sub.ids, sub.labels
-            order = np.argsort(ids.astype(str), kind="stable")  # a file that does not depend on the method's path
-            written.append(write_training_set(submission_root / method, task, ids[order], labels[order]))
-            log.info("%s %s: %d rows, %d positive", task, method, len(ids), int(labels.sum()))
-    return written
+
+def _on_the_api(name: str) -> Callable[[SelectionProblem], dict[str, int]]:
+    """The built-in ``name`` as a method: its builder on the shared rows, capped at the budget."""
+    def method(problem: SelectionProblem) -> dict[str, int]:
+        rows, sample_ids, sample_X = pool_rows(problem)
+        build = dict(builders(problem.parameters, rows, sample_ids, sample_X))[name]
+        sub = cap(build(rows[problem.task], sample_ids, sample_X), problem.max_train_size)
+        return dict(zip(sub.ids.tolist(), sub.labels.tolist()))
+
+    method.prepare = pool_rows  # type: ignore[attr-defined]  # the shared pass runs once, before the calls
+    method.__name__ = method.__qualname__ = name.removeprefix(PREFIX) + "_method"
+    return method
+
+
+random_method, nearest_method, selftrain_fps_method, propagation_method, fpscv_method, pseudo_labels_method, \
+    uncertainty_method = (_on_the_api(name) for name in METHODS)

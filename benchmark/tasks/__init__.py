@@ -66,6 +66,8 @@ def _lazy(module: str, function: str = "run") -> Callable[..., int]:
 
 
 PARAMETERS = Param("parameters_file", "parameters.yaml", "file", "input")
+# file.py:function and module:function methods are loaded from here (in the container: read-only)
+METHODS = Param("methods_path", "methods/", "directory", "input", optional=True)
 
 TASKS: dict[str, Task] = {t.name: t for t in (
     Task("download", "build or fetch the benchmark resources (and example submissions)", (
@@ -84,6 +86,24 @@ TASKS: dict[str, Task] = {t.name: t for t in (
         PARAMETERS,
         Param("submission_path", "submissions/debugging/", "directory", "output"),
     ), _lazy("baselines", "run_debug")),
+    Task("select", "run the selection methods parameters.yaml names (selection.methods; default: the baselines) "
+                   "and write their training sets", (
+        Param("data_path", "data/", "directory", "input"),
+        PARAMETERS,
+        METHODS,
+        Param("submission_path", "submissions/selection/", "directory", "output"),
+    ), _lazy("methods", "run_select"), scores_submissions=True),
+    Task("debug", "run the debugging methods parameters.yaml names (debugging.methods; default: the baselines) "
+                  "and write their orders and time files", (
+        Param("data_path", "data/", "directory", "input"),
+        PARAMETERS,
+        METHODS,
+        Param("submission_path", "submissions/debugging/", "directory", "output"),
+    ), _lazy("methods", "run_debug"), scores_submissions=True),
+    Task("methods", "list the methods select and debug can run (built-in, installed, named in parameters.yaml)", (
+        PARAMETERS,
+        METHODS,
+    ), _lazy("methods", "run_list"), in_mlcube=False),
     Task("evaluate_selection", "score training-set selection submissions", (
         Param("data_path", "data/", "directory", "input"),
         Param("submission_path", "submissions/selection/", "directory", "input"),
