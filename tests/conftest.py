@@ -35,6 +35,18 @@ def exact_shapley(n: int, utility) -> np.ndarray:
     return values
 
 
+def tiny_valuation_problem(seed: int, n: int, n_val: int = 30, dim: int = 4):
+    """A small two-class problem with a quarter of its training labels flipped: (X, noisy, val_X, val_y)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, dim)) + 1.5 * (2 * y[:, None] - 1) * np.eye(dim)[0]
+    val_y = np.arange(n_val) % 2
+    val_X = rng.standard_normal((n_val, dim)) + 1.5 * (2 * val_y[:, None] - 1) * np.eye(dim)[0]
+    noisy = y.copy()
+    noisy[rng.choice(n, max(1, n // 4), replace=False)] ^= 1
+    return X, noisy, val_X, val_y
+
+
 def run_cli(*args: str) -> int:
     return main(list(args))
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 from cleanlab.filter import find_label_issues
-from conftest import exact_shapley
+from conftest import exact_shapley, tiny_valuation_problem as _tiny
 from scipy import integrate, stats
 from scipy.spatial.distance import cdist
 from sklearn.linear_model import LogisticRegression
@@ -29,17 +29,6 @@ from benchmark.methods.pseudo_labels import pseudo_label_training_set
 from benchmark.methods.small_logistic import fit_logistic
 from benchmark.methods.tmc_shapley import ValidationAccuracy
 from benchmark.methods.uncertainty import estimated_positives, uncertainty_training_set
-
-
-def _tiny(seed: int, n: int, n_val: int = 30, dim: int = 4):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    X = rng.standard_normal((n, dim)) + 1.5 * (2 * y[:, None] - 1) * np.eye(dim)[0]
-    val_y = np.arange(n_val) % 2
-    val_X = rng.standard_normal((n_val, dim)) + 1.5 * (2 * val_y[:, None] - 1) * np.eye(dim)[0]
-    noisy = y.copy()
-    noisy[rng.choice(n, max(1, n // 4), replace=False)] ^= 1
-    return X, noisy, val_X, val_y
 
 
 class Memo:

@@ -5,24 +5,13 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import exact_shapley
+from conftest import exact_shapley, tiny_valuation_problem as _tiny
 from sklearn.linear_model import LogisticRegression
 
 from benchmark.methods.data_oob import bootstrap_bags, data_oob, data_oob_order
 from benchmark.methods.small_logistic import fit_logistic, principal_coordinates
 from benchmark.methods.tmc_shapley import (ValidationAccuracy, permutation_shapley, sampled_permutations, tmc_shapley,
                                            tmc_shapley_order)
-
-
-def _tiny(seed: int, n: int, n_val: int = 30, dim: int = 4):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    X = rng.standard_normal((n, dim)) + 1.5 * (2 * y[:, None] - 1) * np.eye(dim)[0]
-    val_y = np.arange(n_val) % 2
-    val_X = rng.standard_normal((n_val, dim)) + 1.5 * (2 * val_y[:, None] - 1) * np.eye(dim)[0]
-    noisy = y.copy()
-    noisy[rng.choice(n, max(1, n // 4), replace=False)] ^= 1
-    return X, noisy, val_X, val_y
 
 
 class Memo:
