@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shlex
 import shutil
 import subprocess
@@ -16,7 +17,6 @@ import pytest
 import yaml
 from conftest import ROOT, download_demo, run_cli
 
-import benchmark.formats.metrics as metrics_format
 from benchmark import __version__
 from benchmark.cli import build_parser
 from benchmark.errors import InputError
@@ -369,10 +369,10 @@ def test_a_bind_mounted_metrics_file_is_rewritten_in_place(tmp_path, monkeypatch
     path.write_text("x" * 5000)  # longer than the new content: nothing of it may remain
     inode = path.stat().st_ino
 
-    def busy(target, data):
+    def busy(source, target):  # what the kernel answers for a rename over a mount point
         raise OSError(errno.EBUSY, "Device or resource busy", str(target))
 
-    monkeypatch.setattr(metrics_format, "atomic_write_bytes", busy)
+    monkeypatch.setattr(os, "replace", busy)  # through the real atomic write, down to its rename
     flat = {"benchmark": "dataperf-vision-selection", "valid": False, "leaderboard_metric": "mean_f1",
             "mean_f1": None, "error": "why", "ignored_files": 0}
     write_metrics(path, flat)

@@ -31,7 +31,16 @@ from ..logs import shown
 LOCK_FILE = ".lock"
 
 
-def write_error(path: Path, exc: OSError) -> InputError:
+class WriteError(InputError):
+    """A write that failed, one line, keeping the OSError's errno and strerror: a caller that can fall back
+    (the MedPerf metrics file, a bind-mounted file nothing can be renamed over) decides by them."""
+
+    def __init__(self, problem: str, path: Path, error: OSError):
+        super().__init__(problem, path)
+        self.errno, self.strerror = error.errno, error.strerror
+
+
+def write_error(path: Path, exc: OSError) -> WriteError:
     """The one line for a write that failed: which file, why (e.g. No space left on device), and what is in
     the way when that is not the file itself (a file where a folder must be, a folder where the file goes)."""
     culprit = exc.filename2 or exc.filename
@@ -40,9 +49,9 @@ def write_error(path: Path, exc: OSError) -> InputError:
     in_the_way = culprit is not None and Path(culprit).name.startswith(f".{path.name}.") is False \
         and Path(culprit) != path
     if exc.errno == errno.ENOTDIR and in_the_way:
-        return InputError(f"cannot write the file: {shown(culprit)} is a file where a folder must be", path)
-    return InputError(f"cannot write the file ({exc.strerror or type(exc).__name__}"
-                      f"{': ' + shown(culprit) if in_the_way else ''}); nothing was replaced", path)
+        return WriteError(f"cannot write the file: {shown(culprit)} is a file where a folder must be", path, exc)
+    return WriteError(f"cannot write the file ({exc.strerror or type(exc).__name__}"
+                      f"{': ' + shown(culprit) if in_the_way else ''}); nothing was replaced", path, exc)
 
 
 def _temporary(path: Path) -> tuple[int, str]:

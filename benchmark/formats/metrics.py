@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
-from .atomic import atomic_write_bytes
+from .atomic import WriteError, atomic_write_bytes
 from .results import CI_SUFFIX, FORMATS, Results, dump_yaml
 
 # Header keys, in file order; every other key is <parts_key>.<part>.<metric> or <metric>_ci95_low/_high.
@@ -111,11 +111,11 @@ def write_metrics(path: Path, flat: dict[str, Scalar]) -> None:
     try:
         atomic_write_bytes(path, data)
         return
-    except OSError as exc:
+    except WriteError as exc:
         # EACCES/EPERM: the folder is not ours (MedPerf's mount point's parent); EBUSY/EXDEV: the
         # file is a mount point, so nothing can be renamed over it.
         if exc.errno not in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.EXDEV, errno.EROFS) or not path.is_file():
-            raise InputError(f"cannot write the metrics file ({exc.strerror or type(exc).__name__})", path) from None
+            raise InputError(f"cannot write the metrics file ({exc.strerror or 'write failed'})", path) from None
     try:
         with open(path, "r+b") as handle:
             handle.write(data)
