@@ -17,4 +17,6 @@ if [ ! -x .venv-mlcube/bin/mlcube ]; then
   .venv-mlcube/bin/pip install -q --disable-pip-version-check 'pip<24.1'
   .venv-mlcube/bin/pip install -q --disable-pip-version-check -r requirements-mlcube.txt
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two workers (the CI machine has 2 cores; each test is single-threaded); a file's tests stay in one worker,
+# so module and session fixtures (the container image, the demo runs) are built once per file's worker.
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
