@@ -66,7 +66,7 @@ def expected_training_sets(params, data_root: Path) -> dict[str, dict[str, str]]
     pool = CandidatePool(data_root / "selection" / params.selection.pool)
     rows, sample_ids, sample_X = sel.gather(pool, examples)
     out: dict[str, dict[str, str]] = {}
-    for method, build in sel.builders(params, rows, sample_ids, sample_X):
+    for method, build in sel.builders(params, rows, sample_ids, sample_X, sel.raw_rows_of(pool)):
         for task, task_rows in rows.items():
             sub = sel.cap(build(task_rows, sample_ids, sample_X), params.selection.max_train_size)
             order = sorted(range(len(sub.ids)), key=lambda i: str(sub.ids[i]))

@@ -22,13 +22,16 @@ from benchmark.errors import InputError
 from benchmark.formats.parameters import parameters_from_dict
 from benchmark.methods import confident_learning as cl
 from benchmark.methods import semivalues
+from benchmark.methods import fpscv
+from benchmark.methods.concept_labels import concept_labels
 from benchmark.methods.fpscv import fpscv_training_set
 from benchmark.methods.influence import _design, influence_on_validation_loss, influence_order
 from benchmark.methods.label_noise import cross_validated_probabilities, loss_order
 from benchmark.methods.pseudo_labels import pseudo_label_training_set
 from benchmark.methods.small_logistic import fit_logistic
 from benchmark.methods.tmc_shapley import ValidationAccuracy
-from benchmark.methods.uncertainty import estimated_positives, uncertainty_training_set
+from benchmark.methods.training_sets import TaskRows
+from benchmark.methods.uncertainty import uncertainty_training_set
 
 
 class Memo:
@@ -260,25 +263,74 @@ def _farthest_point_by_brute_force(X: np.ndarray, count: int) -> list[int]:
     return chosen
 
 
-def test_fpscv_takes_examples_and_farthest_point_negatives_at_a_budget_it_cross_validated():
-    ids, X, _, examples = _pool()
-    sub = fpscv_training_set(ids, X, ids[examples], X[examples], np.random.default_rng(0), positives=[3, 5],
-                             negatives=[10, 20], folds=3, candidates=60)
-    fps = _farthest_point_by_brute_force(X, 60 + len(examples))
-    candidates = [ids[r] for r in fps if r not in set(examples)][:60]
-    positives, negatives = sub.ids[sub.labels == 1], sub.ids[sub.labels == 0]
-    assert set(positives) <= set(ids[examples]) and set(negatives) <= set(candidates)
-    assert (len(positives), len(negatives)) in {(3, 10), (3, 20), (5, 10), (5, 20)}
-    again = fpscv_training_set(ids, X, ids[examples], X[examples], np.random.default_rng(0), positives=[3, 5],
-                               negatives=[10, 20], folds=3, candidates=60)
+def _labels(seed: int = 0, n: int = 600, share: float = 0.05):
+    """A well-separated concept's pool as the runner hands it over (no candidates: the sample is the pool)."""
+    rng = np.random.default_rng(seed)
+    concept = rng.random(n) < share
+    X = rng.standard_normal((n, 12)) + 6.0 * concept[:, None] * np.eye(12)[0]
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    ids = np.asarray([f"{i:016x}" for i in range(n)], dtype=object)
+    examples = np.flatnonzero(concept)[:8]
+    rest = np.setdiff1d(np.arange(n), examples)
+    rows = TaskRows("A", ids[examples], X[examples], ids[:0], X[:0], np.empty(0))
+    return concept_labels(rows, ids[rest], X[rest]), ids, X, concept, examples
+
+
+def test_concept_labels_are_the_examples_and_the_rows_their_walk_reaches_first():
+    labels, ids, X, concept, examples = _labels()
+    assert list(labels.ids[: len(examples)]) == list(ids[examples]) and labels.is_example.sum() == len(examples)
+    truth = dict(zip(ids, concept))
+    unlabelled = concept.sum() - len(examples)
+    found = [truth[i] for i in labels.ids[labels.ranked[:unlabelled]]]
+    assert unlabelled <= labels.count <= 3 * unlabelled  # the leave-one-out estimate sees the concept
+    assert np.mean(found) >= 0.9  # and the walk from the examples reaches it first
+    np.testing.assert_array_equal(labels.positives(), np.r_[np.arange(len(examples)), labels.ranked[: labels.count]])
+    np.testing.assert_array_equal(labels.clear_negatives(), labels.ranked[int(np.ceil(2.0 * labels.count)):])
+    assert not set(labels.clear_negatives()) & set(labels.positives())
+
+
+def test_fpscv_cross_validates_estimated_positives_and_farthest_point_negatives_on_the_pools_rows():
+    labels, ids, X, _, examples = _labels()
+    raw = dict(zip(ids, 3.0 * X + 1.0))  # the pool's rows as the evaluator reads them: not the unit rows
+    asked = []
+
+    def raw_rows(wanted):
+        asked.append(list(wanted))
+        return np.stack([raw[i] for i in wanted])
+
+    sub = fpscv_training_set(labels, raw_rows, np.random.default_rng(0), positives=[3, 5], negatives=[10, 20],
+                             folds=3, candidates=60)
+    clear = labels.clear_negatives()
+    candidates = labels.ids[clear[_farthest_point_by_brute_force(labels.X[clear], 60)]]
+    positives = labels.ids[labels.positives()]
+    assert asked == [list(positives) + list(candidates)]  # one lookup, of exactly the rows cross-validated
+    # the same nested cross-validation done step by step: every budget, the best mean, its best pair
+    rng, P, C = np.random.default_rng(0), np.stack([raw[i] for i in positives]), np.stack([raw[i] for i in candidates])
+    runs = [(fpscv.nested_cv(P, C, p, n, 3, rng, None), p, n) for p, n in [(3, 10), (3, 20), (5, 10), (5, 20)]]
+    (_, (pos_rows, neg_rows)), _, _ = max(runs, key=lambda run: (run[0][0], -runs.index(run)))
+    assert list(sub.ids) == list(positives[pos_rows]) + list(candidates[neg_rows])
+    assert list(sub.labels) == [1] * len(pos_rows) + [0] * len(neg_rows)
+    again = fpscv_training_set(labels, raw_rows, np.random.default_rng(0), positives=[3, 5], negatives=[10, 20],
+                               folds=3, candidates=60)
     np.testing.assert_array_equal(sub.ids, again.ids)
-    np.testing.assert_array_equal(sub.labels, again.labels)
-    # a single example cannot be split: it and the first candidates are the set
-    one = fpscv_training_set(ids, X, ids[examples[:1]], X[examples[:1]], np.random.default_rng(0), positives=[5],
-                             negatives=[20, 40], candidates=60)
-    fps = _farthest_point_by_brute_force(X, 61)
-    assert list(one.ids) == [ids[examples[0]]] + [ids[r] for r in fps if r != examples[0]][:20]
-    assert list(one.labels) == [1] + [0] * 20
+
+
+def test_nested_cv_scores_every_split_on_its_held_out_rows():
+    rng = np.random.default_rng(3)
+    E, N = rng.standard_normal((7, 4)) + 2.0, rng.standard_normal((12, 4))
+    mean, (pos, neg) = fpscv.nested_cv(E, N, 3, 5, 2, np.random.default_rng(9), None)
+    draws, scores = np.random.default_rng(9), []
+    for _ in range(2):
+        p = draws.permutation(7)
+        for _ in range(2):
+            q = draws.permutation(12)
+            model = LogisticRegression(random_state=0).fit(np.r_[E[p[:3]], N[q[:5]]], np.r_[np.ones(3), np.zeros(5)])
+            predicted = model.predict(np.r_[E[p[3:]], N[q[5:]]])
+            truth = np.r_[np.ones(4), np.zeros(7)]
+            tp = np.sum((predicted == 1) & (truth == 1))
+            scores.append(2 * tp / (np.sum(predicted == 1) + 4) if tp else 0.0)
+    assert mean == pytest.approx(np.mean(scores), abs=1e-12)
+    assert len(pos) == 3 and len(neg) == 5
 
 
 def test_pseudo_labels_follow_the_networks_classes_in_equal_shares():
@@ -297,23 +349,20 @@ def test_pseudo_labels_follow_the_networks_classes_in_equal_shares():
     assert set(single.labels) == {0, 1}
 
 
-def test_uncertainty_negatives_come_from_the_band_below_the_estimated_positives():
-    ids, X, concept, examples = _pool(2, n=800)
-    sub = uncertainty_training_set(ids, X, ids[examples], X[examples], np.random.default_rng(1), size=100,
-                                   C=1e6, band_top=0.02, band_bottom=0.05)
-    others = ~np.isin(ids, ids[examples])
-    A = np.concatenate([X[examples], X[others]])
-    A = A - A.mean(axis=0)
-    model = LogisticRegression(C=1e6, max_iter=1000, random_state=0).fit(
-        A, np.r_[np.ones(len(examples)), np.zeros(others.sum())])
-    probability = model.predict_proba(A)[:, 1]
-    ranked = ids[others][np.argsort(-probability[len(examples):], kind="stable")]
-    shift = estimated_positives(X[examples], X[others])
-    n = others.sum()
-    band = set(ranked[shift + int(0.02 * n): shift + int(0.05 * n)])
-    assert set(sub.ids[sub.labels == 0]) == band  # fewer band rows than the budget: all of them
-    assert set(sub.ids[sub.labels == 1]) == set(ids[examples][probability[: len(examples)] >= 0.5])
-    assert 0 < shift < 3 * concept.sum()  # the estimate sees the concept's unlabelled rows
+def test_uncertainty_negatives_come_from_the_band_below_the_labelled_positives():
+    labels, ids, X, concept, examples = _labels(2, n=800)
+    sub = uncertainty_training_set(labels, np.random.default_rng(1), size=100, C=1e6, band_top=0.02,
+                                   band_bottom=0.05)
+    y = np.zeros(len(labels.ids))
+    y[labels.positives()] = 1
+    A = labels.X - labels.X.mean(axis=0)
+    probability = LogisticRegression(C=1e6, max_iter=1000, random_state=0).fit(A, y).predict_proba(A)[:, 1]
+    ranked = np.argsort(-probability, kind="stable")
+    n, labelled = len(ranked), int(y.sum())
+    band = [r for r in ranked[labelled + int(0.02 * n): labelled + int(0.05 * n)] if y[r] == 0]
+    assert set(sub.ids[sub.labels == 0]) == set(labels.ids[band])  # fewer band rows than the budget: all of them
+    kept = set(labels.ids[(y == 1) & (probability >= 0.5)])
+    assert set(sub.ids[sub.labels == 1]) <= kept and (sub.labels == 1).sum() == min(len(kept), 50)
 
 
 @pytest.mark.parametrize("section,key,value,message", [

@@ -9,17 +9,24 @@ the feature search space through iterative maximum l2 distances, afterwards
 returning the best coreset under nested cross-validation". Written here from
 that description and the published parameters, not from its code:
 
-1. Negative candidates: :data:`DEFAULT_CANDIDATES` pool rows chosen by
-   farthest-point sampling (greedy k-center, Euclidean, from the pool's first
-   row), minus the examples: they cover the embedding space, and since a
-   concept is rare, almost all are negatives.
+1. Labels: the original's positives were Open Images' human-verified labels of
+   the pool (hundreds per concept); here they are the examples and the pool rows
+   estimated to be the concept (:mod:`.concept_labels`), the stand-in for those
+   labels. Negative candidates: :data:`DEFAULT_CANDIDATES` rows chosen by
+   farthest-point sampling (greedy k-center, Euclidean on unit rows, from the
+   best-ranked one) among the clear negatives: they cover the embedding space.
+   The original sampled the whole pool, where a concept is rare enough that
+   almost every sampled row is a negative; on a pool where it is not (the demo's
+   digits are a tenth each), sampling the whole pool would label positives 0.
 2. Nested cross-validation for a budget of p positives + n negatives:
-   ``folds`` random splits of the examples into p training rows and the
+   ``folds`` random splits of the positives into p training rows and the
    rest; within each, ``folds`` random splits of the candidates into n
-   training rows and the rest. A logistic regression (the evaluator's
-   settings) is fitted on each training pair and scored by F1 on the
-   held-out examples and candidates.
-3. The budget: the original fixed (p, n) by hand per task (5/40, 5/90 and
+   training rows and the rest. A logistic regression with the evaluator's
+   settings is fitted on each training pair and scored by F1 on the held-out
+   positives and candidates. The fits use the rows as the evaluator sees them
+   (the pool's embeddings, not the unit rows the other steps use), looked up
+   in the pool for the positives and candidates only.
+3. The budget: the original fixed (p, n) by hand per task (5/90, 5/40 and
    10/20, its author noting that a principled choice "may lead to a
    substantial improvement"). Here every (p, n) of ``positives`` x
    ``negatives`` (default: the published values) is cross-validated and the
@@ -28,57 +35,56 @@ that description and the published parameters, not from its code:
    in the original: a tiny training set, chosen for how well it generalizes
    rather than how much it holds.
 
-Differences from the original: the positives there came from Open Images'
-human-verified labels of the pool, which a participant of this harness does
-not have; here they are the task's examples, so at most ``len(examples) - 1``
-are used for training (one is always held out). The pool is the uniform
-sample the selection runner keeps in memory (the whole pool at the demo's
-size). Splits draw from the ``numpy.random.Generator`` given, so the result
-is deterministic.
+The pool is the uniform sample the selection runner keeps in memory (the
+whole pool at the demo's size). Splits draw from the ``numpy.random.Generator``
+given, so the result is deterministic.
 """
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import f1_score
 from threadpoolctl import threadpool_limits
 
 from ..scoring.classifier import make_classifier
+from .concept_labels import ConceptLabels
 from .training_sets import TrainingSet, farthest_point_sampling
 
 DEFAULT_POSITIVES, DEFAULT_NEGATIVES, DEFAULT_FOLDS = (5, 10), (20, 40, 90), 5
 DEFAULT_CANDIDATES = 1000
+RawRows = Callable[[np.ndarray], np.ndarray]  # ImageIDs -> their embeddings as the evaluator reads them, in order
 
 
-def fpscv_training_set(pool_ids: np.ndarray, pool_X: np.ndarray, example_ids: np.ndarray, example_X: np.ndarray,
-                       rng: np.random.Generator, positives: Sequence[int] = DEFAULT_POSITIVES,
-                       negatives: Sequence[int] = DEFAULT_NEGATIVES, folds: int = DEFAULT_FOLDS,
-                       candidates: int = DEFAULT_CANDIDATES,
+def fpscv_training_set(labels: ConceptLabels, raw_rows: RawRows, rng: np.random.Generator,
+                       positives: Sequence[int] = DEFAULT_POSITIVES, negatives: Sequence[int] = DEFAULT_NEGATIVES,
+                       folds: int = DEFAULT_FOLDS, candidates: int = DEFAULT_CANDIDATES,
                        classifier: Mapping[str, Any] | None = None) -> TrainingSet:
-    """The best (examples, FPS negatives) pair of the best budget's nested cross-validation, labelled 1 and 0."""
+    """The best (positives, FPS negatives) pair of the best budget's nested cross-validation, labelled 1 and 0."""
+    positive_rows, clear = labels.positives(), labels.clear_negatives()
     with threadpool_limits(1):
-        chosen = farthest_point_sampling(pool_X, candidates + len(example_ids))
-    candidate_rows = chosen[~np.isin(pool_ids[chosen], example_ids)][:candidates]
-    C_X, C_ids = pool_X[candidate_rows], pool_ids[candidate_rows]
-    budgets = sorted({(max(1, min(p, len(example_ids) - 1)), max(1, min(n, len(C_ids) - 1)))
+        candidate_rows = clear[farthest_point_sampling(labels.X[clear], min(candidates, len(clear)))]
+    P_ids, C_ids = labels.ids[positive_rows], labels.ids[candidate_rows]
+    budgets = sorted({(max(1, min(p, len(P_ids) - 1)), max(1, min(n, len(C_ids) - 1)))
                       for p in positives for n in negatives})
-    best_mean, best = -1.0, (np.arange(budgets[0][0]), np.arange(budgets[0][1]))
-    if len(example_ids) >= 2 and len(C_ids) >= 2:
+    best_mean, best = -1.0, (np.arange(min(budgets[0][0], len(P_ids))), np.arange(min(budgets[0][1], len(C_ids))))
+    if len(P_ids) >= 2 and len(C_ids) >= 2:
+        both = raw_rows(np.concatenate([P_ids, C_ids]))  # one lookup in the pool
+        P_X, C_X = both[: len(P_ids)], both[len(P_ids):]
         for n_pos, n_neg in budgets:
-            mean, pair = nested_cv(example_X, C_X, n_pos, n_neg, folds, rng, classifier)
+            mean, pair = nested_cv(P_X, C_X, n_pos, n_neg, folds, rng, classifier)
             if mean > best_mean:
                 best_mean, best = mean, pair
     pos_rows, neg_rows = best
-    ids = np.concatenate([example_ids[pos_rows], C_ids[neg_rows]])
-    labels = np.r_[np.ones(len(pos_rows), np.int64), np.zeros(len(neg_rows), np.int64)]
-    return TrainingSet(ids, labels)
+    ids = np.concatenate([P_ids[pos_rows], C_ids[neg_rows]])
+    labels_out = np.r_[np.ones(len(pos_rows), np.int64), np.zeros(len(neg_rows), np.int64)]
+    return TrainingSet(ids, labels_out)
 
 
 def nested_cv(E: np.ndarray, N: np.ndarray, n_pos: int, n_neg: int, folds: int, rng: np.random.Generator,
               classifier: Mapping[str, Any] | None) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
-    """(mean held-out F1, the best-scoring (example rows, candidate rows)) over folds x folds random splits."""
+    """(mean held-out F1, the best-scoring (positive rows, candidate rows)) over folds x folds random splits."""
     scores, best_score, best = [], -1.0, (np.arange(n_pos), np.arange(n_neg))
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a fit that predicts no positive has F1 0, as sklearn warns

@@ -31,12 +31,13 @@ The three approaches published as DataPerf's winners (docs/baselines.md; setting
 in ``selection.baselines``), each on the shared uniform sample as the pool:
 
 * ``baseline_fpscv`` -- farthest-point-sampled negatives and the best small
-  training set under nested cross-validation (:mod:`.fpscv`).
+  training set under nested cross-validation (:mod:`.fpscv`), from pool labels
+  estimated from the examples (:mod:`.concept_labels`).
 * ``baseline_pseudo_labels`` -- an MLP on every task's examples pseudo-labels
   the pool; equal shares per pseudo-class (:mod:`.pseudo_labels`).
-* ``baseline_uncertainty`` -- modified uncertainty sampling: the examples and
-  near misses from just below the top of an examples-vs-pool classifier
-  (:mod:`.uncertainty`).
+* ``baseline_uncertainty`` -- modified uncertainty sampling: labelled positives
+  and near misses from just below them in a classifier of those labels
+  (:mod:`.uncertainty`; the same estimated pool labels).
 """
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ from ..logs import log
 from ..workspace.layout import SELECTION
 from . import streaming
 from .api import SelectionProblem
-from .fpscv import fpscv_training_set
+from .concept_labels import concept_labels
+from .fpscv import RawRows, fpscv_training_set
 from .propagation import propagation_baseline
 from .pseudo_labels import pseudo_label_training_set
 from .selftrain import selftrain_fps_baseline
@@ -197,19 +199,22 @@ def cap(sub: TrainingSet, limit: int) -> TrainingSet:
 Build = Callable[[TaskRows, np.ndarray, np.ndarray], TrainingSet]
 
 
-def builders(params: Parameters, rows: dict[str, TaskRows], sample_ids: np.ndarray,
-             sample_X: np.ndarray) -> list[tuple[str, Build]]:
-    """Every baseline as (name, build(task rows, sample ids, sample rows)), in :data:`METHODS` order."""
+def builders(params: Parameters, rows: dict[str, TaskRows], sample_ids: np.ndarray, sample_X: np.ndarray,
+             raw_rows: RawRows) -> list[tuple[str, Build]]:
+    """Every baseline as (name, build(task rows, sample ids, sample rows)), in :data:`METHODS` order.
+
+    ``raw_rows`` looks rows up in the pool as the evaluator reads them (FPSCV cross-validates on them).
+    """
     settings = params.selection.baselines
     every_task = {task: task_rows.examples for task, task_rows in rows.items()}
     published = {  # each gets its own Generator, seeded from (SEED, method, task)
         FPSCV: lambda r, rng: fpscv_training_set(
-            sample_ids, sample_X, r.example_ids, r.examples, rng, settings.fpscv_positives,
+            concept_labels(r, sample_ids, sample_X), raw_rows, rng, settings.fpscv_positives,
             settings.fpscv_negatives, settings.fpscv_folds, settings.fpscv_candidates, params.selection.classifier),
         PSEUDO_LABELS: lambda r, rng: pseudo_label_training_set(
             sample_ids, sample_X, every_task, r.task, rng, settings.pseudo_label_size, settings.pseudo_label_hidden),
         UNCERTAINTY: lambda r, rng: uncertainty_training_set(
-            sample_ids, sample_X, r.example_ids, r.examples, rng, settings.uncertainty_size, settings.uncertainty_C,
+            concept_labels(r, sample_ids, sample_X), rng, settings.uncertainty_size, settings.uncertainty_C,
             settings.uncertainty_band_top, settings.uncertainty_band_bottom)}
     return [(RANDOM, random_baseline), (NEAREST, nearest_baseline), (SELFTRAIN_FPS, selftrain_fps_baseline),
             (PROPAGATION, propagation_baseline), *((m, _seeded(f, m)) for m, f in published.items())]
@@ -223,6 +228,15 @@ def _seeded(build: Callable[[TaskRows, np.random.Generator], TrainingSet], metho
     return run
 
 
+def raw_rows_of(pool: CandidatePool) -> RawRows:
+    """ImageIDs -> their pool embeddings in the order given (one filtered scan of the pool per call)."""
+    def raw_rows(ids: np.ndarray) -> np.ndarray:
+        found_ids, found_X = pool.lookup(sorted(set(ids.tolist())))
+        row_of = {image_id: r for r, image_id in enumerate(found_ids.tolist())}
+        return np.asarray(found_X, dtype=np.float64)[[row_of[i] for i in ids.tolist()]]
+    return raw_rows
+
+
 # --------------------------------------------------------------------------- on the method API
 def pool_rows(problem: SelectionProblem) -> tuple[dict[str, TaskRows], np.ndarray, np.ndarray]:
     """The two streaming passes of :func:`gather`, made once per run for every task and built-in baseline."""
@@ -233,7 +247,7 @@ def _on_the_api(name: str) -> Callable[[SelectionProblem], dict[str, int]]:
     """The built-in ``name`` as a method: its builder on the shared rows, capped at the budget."""
     def method(problem: SelectionProblem) -> dict[str, int]:
         rows, sample_ids, sample_X = pool_rows(problem)
-        build = dict(builders(problem.parameters, rows, sample_ids, sample_X))[name]
+        build = dict(builders(problem.parameters, rows, sample_ids, sample_X, raw_rows_of(problem.pool.source)))[name]
         sub = cap(build(rows[problem.task], sample_ids, sample_X), problem.max_train_size)
         return dict(zip(sub.ids.tolist(), sub.labels.tolist()))
 
