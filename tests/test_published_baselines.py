@@ -289,6 +289,13 @@ def test_concept_labels_are_the_examples_and_the_rows_their_walk_reaches_first()
     assert not set(labels.clear_negatives()) & set(labels.positives())
 
 
+def test_concept_labels_leave_negatives_when_the_estimate_is_most_of_the_pool():
+    labels, *_ = _labels(4, n=200, share=0.7)  # the concept is most rows: the estimate is capped
+    rest = len(labels.ranked) - labels.count
+    assert 1 <= labels.count <= len(labels.ranked) // 2
+    assert len(labels.clear_negatives()) >= rest - rest // 2 > 0
+
+
 def test_fpscv_cross_validates_estimated_positives_and_farthest_point_negatives_on_the_pools_rows():
     labels, ids, X, _, examples = _labels()
     raw = dict(zip(ids, 3.0 * X + 1.0))  # the pool's rows as the evaluator reads them: not the unit rows

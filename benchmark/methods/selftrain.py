@@ -128,8 +128,12 @@ def estimate_positives(score: Scorer, is_example: np.ndarray) -> int:
     return int(2 * np.median(hidden_ranks(score, is_example))) + 1
 
 
-def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
-                           size: int = SIZE, max_positives: int = MAX_POSITIVES) -> TrainingSet:
+def ranked_by_self_training(rows: TaskRows, sample_ids: np.ndarray,
+                            sample_X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Steps 1 and 2: (ids, unit rows, is_example, unlabelled rows best first, estimated positives among them).
+
+    Shared with :mod:`.concept_labels`, which gives the published approaches the same pool labels.
+    """
     ids, X, is_example, in_graph = task_rows(rows, sample_ids, sample_X)
     with threadpool_limits(1):
         # 1. the share of positives among unlabelled rows, from hidden examples on the graph subset
@@ -142,7 +146,14 @@ def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.
         # 2. self-training from the examples' mean direction
         centroid = X[is_example].sum(axis=0)
         scores = self_train(X, is_example, X @ (centroid / np.linalg.norm(centroid)), count)
-        ranked = unlabeled[np.argsort(-scores[unlabeled], kind="stable")]
+    ranked = unlabeled[np.argsort(-scores[unlabeled], kind="stable")]
+    return ids, X, is_example, ranked, count
+
+
+def selftrain_fps_baseline(rows: TaskRows, sample_ids: np.ndarray, sample_X: np.ndarray,
+                           size: int = SIZE, max_positives: int = MAX_POSITIVES) -> TrainingSet:
+    ids, X, is_example, ranked, count = ranked_by_self_training(rows, sample_ids, sample_X)
+    with threadpool_limits(1):
         # 3. farthest-point sampling within the pseudo-positives and within the clear negatives
         top = ranked[:count]
         n_pos = max(1, min(max_positives, len(top), size - len(rows.example_ids) - 1))
