@@ -171,7 +171,7 @@ class SubmissionFiles:
 class SelectionBaselineParams:
     """The published selection approaches' settings (select_baselines; docs/baselines.md)."""
 
-    fpscv_positives: list[int] = bounded(lambda: [5, 10], 1, 1_000_000)  # FPSCV: budgets of examples...
+    fpscv_positives: list[int] = bounded(lambda: [5, 10], 1, 1_000_000)  # FPSCV: budgets of positives...
     # ...and negatives, cross-validated
     fpscv_negatives: list[int] = bounded(lambda: [20, 40, 90], 1, 1_000_000)
     fpscv_folds: int = bounded(5, 1, 100)  # FPSCV: splits at each of the two levels of the nested cross-validation
@@ -182,7 +182,7 @@ class SelectionBaselineParams:
     uncertainty_size: int = bounded(1000, 1, 1_000_000)  # modified uncertainty sampling: rows
     # modified uncertainty sampling: inverse regularization (almost none)
     uncertainty_C: float = bounded(1.0e6, 0, 1e12, low_open=True)
-    # modified uncertainty sampling: negatives ranked below this share...
+    # modified uncertainty sampling: negatives ranked below the labelled positives plus this share...
     uncertainty_band_top: float = bounded(0.02, 0, 1)
     uncertainty_band_bottom: float = bounded(0.05, 0, 1)  # ...and above this one
 
